@@ -1,0 +1,177 @@
+//! Parameter validation against an operation's schema, with messages a user can act on.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+/// An operation's compiled schema.
+pub(crate) struct ParameterValidator {
+    validator: jsonschema::Validator,
+    schema: Value,
+}
+
+impl std::fmt::Debug for ParameterValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParameterValidator")
+            .field("id", &self.schema.get("$id"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ParameterValidator {
+    pub(crate) fn new(schema: &Value) -> Result<ParameterValidator, String> {
+        let validator = jsonschema::draft202012::new(schema).map_err(|e| e.to_string())?;
+        Ok(ParameterValidator {
+            validator,
+            schema: schema.clone(),
+        })
+    }
+
+    pub(crate) fn validate(&self, parameters: &Value) -> Result<(), Vec<String>> {
+        if self.validator.is_valid(parameters) {
+            return Ok(());
+        }
+        let mut messages: Vec<String> = self
+            .validator
+            .iter_errors(parameters)
+            .map(|e| describe(&e, &self.schema))
+            .collect();
+        messages.dedup();
+        Err(messages)
+    }
+}
+
+/// A parameter path as its name and where it sits: ("mode", " (in additionalFields)").
+fn label(path: &[String]) -> (String, String) {
+    match path {
+        [] => ("parameters".into(), String::new()),
+        [name] => (name.clone(), String::new()),
+        [parents @ .., name] => (name.clone(), format!(" (in {})", parents.join("."))),
+    }
+}
+
+fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        other => other.to_string(),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
+    let path: Vec<String> = e
+        .instance_path()
+        .as_str()
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let instance = e.instance().as_ref();
+    let (bare, within) = label(&path);
+    let name = format!("'{bare}'{within}");
+    let got = render(instance);
+    match e.kind() {
+        ValidationErrorKind::Required { property } => {
+            let mut full = path.clone();
+            full.push(property.as_str().unwrap_or_default().to_string());
+            let (bare, within) = label(&full);
+            format!("Missing required parameter: {bare}{within}")
+        }
+        ValidationErrorKind::MinLength { limit: 1 } if instance == "" => {
+            format!("Missing required parameter: {bare}{within}")
+        }
+        ValidationErrorKind::Enum { options } => {
+            let list: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "Parameter '{bare}' must be one of {}; got {got}{within}",
+                list.join(", ")
+            )
+        }
+        ValidationErrorKind::Constant { expected_value } => format!(
+            "Parameter {name} must be {}; got {got}",
+            render(expected_value)
+        ),
+        ValidationErrorKind::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
+                TypeKind::Multiple(ts) => format!("{ts:?}").to_lowercase(),
+            };
+            format!(
+                "Parameter {name} must be of type {expected}; got {} {got}",
+                type_name(instance)
+            )
+        }
+        ValidationErrorKind::AnyOf { .. } if json_property(schema, &path) => {
+            format!(
+                "Parameter {name} must be a JSON object (or text holding one); got {} {got}",
+                type_name(instance)
+            )
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known: Vec<String> = property_names(schema, &path);
+            format!(
+                "Unknown parameter{} {} in {}; expected one of: {}",
+                if unexpected.len() > 1 { "s" } else { "" },
+                unexpected
+                    .iter()
+                    .map(|u| format!("'{u}'"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if path.is_empty() {
+                    "this operation".to_string()
+                } else {
+                    name.clone()
+                },
+                known.join(", ")
+            )
+        }
+        ValidationErrorKind::FalseSchema => {
+            format!("Parameter {name} is not used with the other parameters' current values")
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("Parameter {name} must be at least {limit}; got {got}")
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("Parameter {name} must be at most {limit}; got {got}")
+        }
+        _ => format!("Parameter {name}: {e}"),
+    }
+}
+
+fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut s = schema;
+    for p in path {
+        s = s.get("properties")?.get(p)?;
+    }
+    Some(s)
+}
+
+fn json_property(schema: &Value, path: &[String]) -> bool {
+    subschema(schema, path)
+        .and_then(|s| s.get("anyOf"))
+        .is_some_and(|a| a.to_string().contains("application/json"))
+}
+
+fn property_names(schema: &Value, path: &[String]) -> Vec<String> {
+    subschema(schema, path)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}

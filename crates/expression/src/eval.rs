@@ -1,0 +1,382 @@
+//! Evaluation with JavaScript's semantics for the supported subset.
+
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::parse::{BinOp, Callee, Expr, Global, Method, Var, number};
+
+/// What the variables of an expression refer to while one item is processed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// `$json`: the current item's json.
+    pub json: Option<&'a Value>,
+    /// `$parameter`: the node's resolved parameters.
+    pub parameter: Option<&'a Map<String, Value>>,
+    /// `$value`: the value of the parameter being routed.
+    pub value: Option<&'a Value>,
+    /// `$credentials`: the credential's fields.
+    pub credentials: Option<&'a Map<String, Value>>,
+    /// `$itemIndex`: the index of the current item.
+    pub item_index: usize,
+    /// `$self`: the collection holding the parameter being routed.
+    pub self_value: Option<&'a Value>,
+    /// `$response`: the HTTP response (in post-receive actions).
+    pub response: Option<&'a Value>,
+}
+
+type R = Result<Option<Value>, Error>;
+
+pub(crate) fn eval(expr: &Expr, scope: &Scope<'_>) -> R {
+    Ok(match expr {
+        Expr::Literal(v) => Some(v.clone()),
+        Expr::Undefined => None,
+        Expr::Var(var) => variable(*var, scope),
+        Expr::Member(target, key) => {
+            let target = eval(target, scope)?;
+            let key = eval(key, scope)?;
+            member(target.as_ref(), key.as_ref())?
+        }
+        Expr::Call(callee, args) => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, scope))
+                .collect::<Result<Vec<_>, _>>()?;
+            match callee {
+                Callee::Global(g) => global(*g, &args)?,
+                Callee::Method(target, m) => method(eval(target, scope)?.as_ref(), *m, &args)?,
+            }
+        }
+        Expr::Not(a) => Some(Value::Bool(!truthy(eval(a, scope)?.as_ref()))),
+        Expr::Neg(a) => Some(number(-to_number(eval(a, scope)?.as_ref()))),
+        Expr::TypeOf(a) => Some(Value::String(type_of(eval(a, scope)?.as_ref()).to_string())),
+        Expr::Cond(c, a, b) => {
+            if truthy(eval(c, scope)?.as_ref()) {
+                eval(a, scope)?
+            } else {
+                eval(b, scope)?
+            }
+        }
+        Expr::Binary(op, a, b) => binary(*op, a, b, scope)?,
+        Expr::Array(items) => Some(Value::Array(
+            items
+                .iter()
+                .map(|e| Ok(eval(e, scope)?.unwrap_or(Value::Null)))
+                .collect::<Result<_, Error>>()?,
+        )),
+        Expr::Object(entries) => {
+            let mut map = Map::new();
+            for (k, e) in entries {
+                if let Some(v) = eval(e, scope)? {
+                    map.insert(k.clone(), v);
+                }
+            }
+            Some(Value::Object(map))
+        }
+    })
+}
+
+fn variable(var: Var, scope: &Scope<'_>) -> Option<Value> {
+    match var {
+        Var::Json => scope
+            .json
+            .cloned()
+            .or_else(|| Some(Value::Object(Map::new()))),
+        Var::Parameter => scope.parameter.map(|m| Value::Object(m.clone())),
+        Var::Value => scope.value.cloned(),
+        Var::Credentials => scope.credentials.map(|m| Value::Object(m.clone())),
+        Var::ItemIndex => Some(Value::from(scope.item_index)),
+        Var::SelfValue => scope.self_value.cloned(),
+        Var::Response => scope.response.cloned(),
+    }
+}
+
+fn member(target: Option<&Value>, key: Option<&Value>) -> R {
+    let key_text = key.map(to_js_string).unwrap_or_else(|| "undefined".into());
+    match target {
+        None | Some(Value::Null) => Err(Error::new(format!(
+            "cannot read property '{key_text}' of {}",
+            if target.is_none() {
+                "undefined"
+            } else {
+                "null"
+            }
+        ))),
+        Some(Value::Object(m)) => Ok(m.get(&key_text).cloned()),
+        Some(Value::Array(a)) if key_text == "length" => Ok(Some(Value::from(a.len()))),
+        Some(Value::Array(a)) => Ok(key_text
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| a.get(i))
+            .cloned()),
+        Some(Value::String(s)) if key_text == "length" => {
+            Ok(Some(Value::from(s.encode_utf16().count())))
+        }
+        Some(Value::String(s)) => Ok(key_text
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| s.chars().nth(i))
+            .map(|c| Value::String(c.to_string()))),
+        Some(_) => Ok(None),
+    }
+}
+
+fn global(g: Global, args: &[Option<Value>]) -> R {
+    let first = args.first().and_then(Option::as_ref);
+    Ok(match g {
+        Global::JsonParse if matches!(first, Some(Value::Object(_) | Value::Array(_))) => {
+            first.cloned()
+        }
+        Global::JsonParse => {
+            let text = first
+                .map(to_js_string)
+                .unwrap_or_else(|| "undefined".into());
+            Some(serde_json::from_str(&text).map_err(|e| Error::new(format!("JSON.parse: {e}")))?)
+        }
+        Global::JsonStringify => first.map(|v| Value::String(v.to_string())),
+        Global::String => Some(Value::String(
+            first
+                .map(to_js_string)
+                .unwrap_or_else(|| "undefined".into()),
+        )),
+        Global::Number => Some(number(to_number(first))),
+        Global::Boolean => Some(Value::Bool(truthy(first))),
+        Global::EncodeUriComponent => Some(Value::String(encode_uri_component(
+            &first
+                .map(to_js_string)
+                .unwrap_or_else(|| "undefined".into()),
+        ))),
+    })
+}
+
+fn method(target: Option<&Value>, m: Method, args: &[Option<Value>]) -> R {
+    let arg_str = |i: usize| {
+        args.get(i)
+            .and_then(Option::as_ref)
+            .map(to_js_string)
+            .unwrap_or_else(|| "undefined".into())
+    };
+    let target = target.ok_or_else(|| Error::new(format!("cannot call {m:?}() on undefined")))?;
+    Ok(Some(match (target, m) {
+        (Value::Array(items), Method::Join) => {
+            let sep = if args.is_empty() {
+                ",".to_string()
+            } else {
+                arg_str(0)
+            };
+            Value::String(
+                items
+                    .iter()
+                    .map(to_js_string)
+                    .collect::<Vec<_>>()
+                    .join(&sep),
+            )
+        }
+        (Value::Array(items), Method::Includes) => {
+            let needle = args.first().and_then(Option::as_ref);
+            Value::Bool(needle.is_some_and(|n| items.iter().any(|i| strict_equal(i, n))))
+        }
+        (Value::String(s), m) => match m {
+            Method::Trim => Value::String(s.trim().to_string()),
+            Method::ToLowerCase => Value::String(s.to_lowercase()),
+            Method::ToUpperCase => Value::String(s.to_uppercase()),
+            Method::ToString => Value::String(s.clone()),
+            Method::Includes => Value::Bool(s.contains(&arg_str(0))),
+            Method::StartsWith => Value::Bool(s.starts_with(&arg_str(0))),
+            Method::EndsWith => Value::Bool(s.ends_with(&arg_str(0))),
+            Method::Split => Value::Array(
+                s.split(&arg_str(0))
+                    .map(|p| Value::String(p.to_string()))
+                    .collect(),
+            ),
+            Method::Replace => Value::String(s.replacen(&arg_str(0), &arg_str(1), 1)),
+            Method::Join => return Err(Error::new("join() needs an array")),
+        },
+        (v, Method::ToString) => Value::String(to_js_string(v)),
+        (v, m) => {
+            return Err(Error::new(format!(
+                "cannot call {m:?}() on {}",
+                type_of(Some(v))
+            )));
+        }
+    }))
+}
+
+fn binary(op: BinOp, a: &Expr, b: &Expr, scope: &Scope<'_>) -> R {
+    let left = eval(a, scope)?;
+    match op {
+        BinOp::And => {
+            return if truthy(left.as_ref()) {
+                eval(b, scope)
+            } else {
+                Ok(left)
+            };
+        }
+        BinOp::Or => {
+            return if truthy(left.as_ref()) {
+                Ok(left)
+            } else {
+                eval(b, scope)
+            };
+        }
+        BinOp::Nullish => {
+            return if matches!(left, None | Some(Value::Null)) {
+                eval(b, scope)
+            } else {
+                Ok(left)
+            };
+        }
+        _ => {}
+    }
+    let right = eval(b, scope)?;
+    let (l, r) = (left.as_ref(), right.as_ref());
+    Ok(Some(match op {
+        BinOp::Add => match (l, r) {
+            (Some(Value::String(_)), _)
+            | (_, Some(Value::String(_)))
+            | (Some(Value::Object(_) | Value::Array(_)), _)
+            | (_, Some(Value::Object(_) | Value::Array(_))) => {
+                let mut s = opt_js_string(l);
+                s.push_str(&opt_js_string(r));
+                Value::String(s)
+            }
+            _ => number(to_number(l) + to_number(r)),
+        },
+        BinOp::Sub => number(to_number(l) - to_number(r)),
+        BinOp::Mul => number(to_number(l) * to_number(r)),
+        BinOp::Div => number(to_number(l) / to_number(r)),
+        BinOp::Rem => number(to_number(l) % to_number(r)),
+        BinOp::StrictEq => Value::Bool(opt_strict_equal(l, r)),
+        BinOp::StrictNe => Value::Bool(!opt_strict_equal(l, r)),
+        BinOp::LooseEq => Value::Bool(loose_equal(l, r)),
+        BinOp::LooseNe => Value::Bool(!loose_equal(l, r)),
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+            let ord = match (l, r) {
+                (Some(Value::String(x)), Some(Value::String(y))) => Some(x.cmp(y)),
+                _ => to_number(l).partial_cmp(&to_number(r)),
+            };
+            Value::Bool(ord.is_some_and(|o| match op {
+                BinOp::Lt => o.is_lt(),
+                BinOp::Le => o.is_le(),
+                BinOp::Gt => o.is_gt(),
+                _ => o.is_ge(),
+            }))
+        }
+        BinOp::And | BinOp::Or | BinOp::Nullish => {
+            unreachable!("short-circuit operators return above")
+        }
+    }))
+}
+
+fn opt_strict_equal(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => strict_equal(x, y),
+        _ => false,
+    }
+}
+
+fn strict_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Object(_) | Value::Array(_), _) => false,
+        _ => a == b,
+    }
+}
+
+fn loose_equal(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None | Some(Value::Null), None | Some(Value::Null)) => true,
+        (None | Some(Value::Null), _) | (_, None | Some(Value::Null)) => false,
+        (Some(x @ Value::String(_)), Some(y @ Value::String(_))) => x == y,
+        (Some(x), Some(y)) if std::mem::discriminant(x) == std::mem::discriminant(y) => {
+            strict_equal(x, y)
+        }
+        _ => to_number(a) == to_number(b),
+    }
+}
+
+/// JavaScript truthiness.
+pub(crate) fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+fn type_of(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "undefined",
+        Some(Value::Null | Value::Object(_) | Value::Array(_)) => "object",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+    }
+}
+
+fn to_number(v: Option<&Value>) -> f64 {
+    match v {
+        None => f64::NAN,
+        Some(Value::Null) => 0.0,
+        Some(Value::Bool(b)) => f64::from(u8::from(*b)),
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
+        Some(Value::String(s)) if s.trim().is_empty() => 0.0,
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(f64::NAN),
+        Some(Value::Array(a)) if a.is_empty() => 0.0,
+        Some(_) => f64::NAN,
+    }
+}
+
+fn opt_js_string(v: Option<&Value>) -> String {
+    v.map(to_js_string).unwrap_or_else(|| "undefined".into())
+}
+
+/// JavaScript's `String(v)` for JSON values.
+pub(crate) fn to_js_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i128),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                if i.is_null() {
+                    String::new()
+                } else {
+                    to_js_string(i)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".into(),
+    }
+}
+
+/// How n8n renders a value inside a template with surrounding text: objects and arrays as JSON,
+/// `undefined` and `null` as nothing.
+pub(crate) fn append_template_value(out: &mut String, v: Option<&Value>) {
+    match v {
+        None | Some(Value::Null) => {}
+        Some(v @ (Value::Object(_) | Value::Array(_))) => out.push_str(&v.to_string()),
+        Some(v) => out.push_str(&to_js_string(v)),
+    }
+}
+
+/// JavaScript's `encodeURIComponent`.
+fn encode_uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
