@@ -1,1 +1,56 @@
-pub fn x() {}
+//! The executor: n8n items in, exactly one outcome per item out.
+//!
+//! The primary type is [`Runner`], built from an [`Invocation`] (node, parameters, credential,
+//! [`Settings`]). For each input [`Item`] it resolves the parameters (n8n expressions, once
+//! parsed per run), applies displayOptions and defaults, parses the JSON/RAW body, validates
+//! against the operation's schema, builds the HTTP request from the definition's declarative
+//! routing, sends it with reqwest on tokio, and turns the response into output items or a
+//! failure: `{"json": …, "pairedItem": {"item": i}}`, or with continue-on-fail an item whose
+//! `json.error` says what went wrong. The per-item path reads top to bottom in
+//! [`plan`] (resolve → validate → build) and [`Runner::process`] (send → outcome).
+//!
+//! The key design decision: the executor contains no knowledge of any service. Everything a
+//! node does is data from `noderun-definitions`, interpreted the way n8n's own declarative engine
+//! (`RoutingNode`) interprets it, so one definition runs the same in both engines. Secrets
+//! (credential fields and parameters marked `password`) never reach logs or error messages:
+//! messages pass through a per-item redactor and [`Credentials`] redacts itself in `Debug`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use noderun_executor::{Invocation, Item, Runner, Settings};
+//! use serde_json::json;
+//!
+//! let registry = Arc::new(noderun_definitions::Registry::embedded()?);
+//! let runner = Runner::new(registry, Invocation {
+//!     node: "directus".into(),
+//!     parameters: json!({"resource": "auth", "operation": "refreshToken",
+//!                        "refreshToken": "={{ $json.refresh_token }}"}).as_object().unwrap().clone(),
+//!     credentials: json!({"url": "http://127.0.0.1:8055"}).as_object().unwrap().clone(),
+//!     settings: Settings::default().continue_on_fail(true),
+//! })?;
+//! let items = vec![Item::from_input(json!({"refresh_token": "…"}))?];
+//! let result = runner.run_batch(items).await;
+//! for item in result.main {
+//!     println!("{}", serde_json::to_string(&item)?);
+//! }
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+mod credentials;
+mod error;
+mod item;
+pub mod plan;
+mod response;
+mod run;
+mod settings;
+mod transport;
+
+pub use credentials::Credentials;
+pub use error::{FailureKind, ItemFailure, SetupError, StopError};
+pub use item::{Item, ItemError, PairedItem};
+pub use plan::{Plan, RequestSpec};
+pub use run::{BatchResult, Invocation, Output, Runner, Summary};
+pub use settings::{OnError, Settings};

@@ -295,8 +295,8 @@ fn loose_equal(a: Option<&Value>, b: Option<&Value>) -> bool {
     }
 }
 
-/// JavaScript truthiness.
-pub(crate) fn truthy(v: Option<&Value>) -> bool {
+/// JavaScript truthiness (`None` is `undefined`).
+pub fn truthy(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -369,7 +369,7 @@ pub(crate) fn append_template_value(out: &mut String, v: Option<&Value>) {
 }
 
 /// JavaScript's `encodeURIComponent`.
-fn encode_uri_component(s: &str) -> String {
+pub fn encode_uri_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {

@@ -16,8 +16,7 @@
 //! `$value`, `$credentials`, `$itemIndex`, `$self`, `$response`; member access `a.b`,
 //! `a["b c"]`, `a[0]`; `!`, unary `-`, `typeof`; `+ - * / %`; `=== !== == != < <= > >=`;
 //! `&& || ??`; `c ? a : b`; `JSON.parse(x)`, `JSON.stringify(x)`, `String(x)`, `Number(x)`,
-//! `Boolean(x)`, `encodeURIComponent(x)` (`JSON.parse` of an already parsed object returns it, so
-//! that a `json` parameter given as an object or as text behaves the same); the string methods `trim`, `toLowerCase`, `toUpperCase`, `includes`,
+//! `Boolean(x)`, `encodeURIComponent(x)`; the string methods `trim`, `toLowerCase`, `toUpperCase`, `includes`,
 //! `startsWith`, `endsWith`, `split`, `replace` (string pattern), `toString`, and `length`;
 //! `join` and `includes` on arrays.
 
@@ -28,7 +27,7 @@ mod parse;
 
 use serde_json::{Map, Value};
 
-pub use eval::Scope;
+pub use eval::{Scope, encode_uri_component, truthy};
 
 /// An expression could not be parsed or evaluated. The message names the construct.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -201,8 +200,9 @@ impl Resolvable {
         }
     }
 
-    /// Evaluates every expression; `on_undefined` decides what an `undefined` result becomes
-    /// (it gets the dotted path, the source and the template).
+    /// Evaluates every expression. `on_undefined` decides what an `undefined` result becomes
+    /// (it gets the dotted path, the source and the template): a value, or `None` to leave the
+    /// entry out (as `JSON.stringify` drops `undefined`); at the top level `None` is returned.
     ///
     /// # Errors
     /// The first failing expression, with its dotted path and source.
@@ -210,9 +210,9 @@ impl Resolvable {
         &self,
         scope: &Scope<'_>,
         on_undefined: &mut F,
-    ) -> Result<Value, (String, String, Error)>
+    ) -> Result<Option<Value>, (String, String, Error)>
     where
-        F: FnMut(&str, &str, &Template) -> Result<Value, Error>,
+        F: FnMut(&str, &str, &Template) -> Result<Option<Value>, Error>,
     {
         self.resolve_at(scope, "", on_undefined)
     }
@@ -222,9 +222,9 @@ impl Resolvable {
         scope: &Scope<'_>,
         path: &str,
         on_undefined: &mut F,
-    ) -> Result<Value, (String, String, Error)>
+    ) -> Result<Option<Value>, (String, String, Error)>
     where
-        F: FnMut(&str, &str, &Template) -> Result<Value, Error>,
+        F: FnMut(&str, &str, &Template) -> Result<Option<Value>, Error>,
     {
         let join = |key: &str| {
             if path.is_empty() {
@@ -234,9 +234,9 @@ impl Resolvable {
             }
         };
         match self {
-            Resolvable::Literal(v) => Ok(v.clone()),
+            Resolvable::Literal(v) => Ok(Some(v.clone())),
             Resolvable::Expression(t, source) => match t.evaluate(scope) {
-                Ok(Some(v)) => Ok(v),
+                Ok(Some(v)) => Ok(Some(v)),
                 Ok(None) => {
                     on_undefined(path, source, t).map_err(|e| (path.to_string(), source.clone(), e))
                 }
@@ -245,17 +245,34 @@ impl Resolvable {
             Resolvable::Object(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (k, v) in entries {
-                    map.insert(k.clone(), v.resolve_at(scope, &join(k), on_undefined)?);
+                    if let Some(v) = v.resolve_at(scope, &join(k), on_undefined)? {
+                        map.insert(k.clone(), v);
+                    }
                 }
-                Ok(Value::Object(map))
+                Ok(Some(Value::Object(map)))
             }
-            Resolvable::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v.resolve_at(scope, &join(&i.to_string()), on_undefined))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
+            Resolvable::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.iter().enumerate() {
+                    out.push(
+                        v.resolve_at(scope, &join(&i.to_string()), on_undefined)?
+                            .unwrap_or(Value::Null),
+                    );
+                }
+                Ok(Some(Value::Array(out)))
+            }
         }
+    }
+
+    /// Evaluates with `undefined` left out (the usual rule for request options).
+    ///
+    /// # Errors
+    /// The first failing expression, with its dotted path and source.
+    pub fn resolve_dropping_undefined(
+        &self,
+        scope: &Scope<'_>,
+    ) -> Result<Option<Value>, (String, String, Error)> {
+        self.resolve(scope, &mut |_, _, _| Ok(None))
     }
 }
 

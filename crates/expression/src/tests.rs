@@ -156,8 +156,15 @@ fn resolvable_parses_once_and_resolves_nested_values() {
         item_index: 4,
         ..Scope::default()
     };
-    let out = r.resolve(&scope, &mut |_, _, _| Ok(Value::Null)).unwrap();
-    assert_eq!(out, json!({"a": 7, "b": ["x", 4], "c": 1}));
+    let out = r
+        .resolve(&scope, &mut |_, _, _| Ok(Some(Value::Null)))
+        .unwrap();
+    assert_eq!(out, Some(json!({"a": 7, "b": ["x", 4], "c": 1})));
+    let dropping = Resolvable::new(&json!({"a": "={{ $json.missing }}", "b": 1})).unwrap();
+    assert_eq!(
+        dropping.resolve_dropping_undefined(&scope).unwrap(),
+        Some(json!({"b": 1}))
+    );
     assert_eq!(
         Resolvable::new(&json!({"x": "={{ $nope }}"}))
             .unwrap_err()

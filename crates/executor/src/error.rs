@@ -1,0 +1,106 @@
+//! Errors: per-item failures and run-level problems.
+
+use crate::item::ItemError;
+
+/// Why one item failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFailure {
+    /// What kind of failure; decides whether a retry can help.
+    pub kind: FailureKind,
+    /// The parameter at fault, when one is.
+    pub parameter: Option<String>,
+    /// The details given to users (message, n8n headline, HTTP status, service code).
+    pub details: ItemError,
+    /// Seconds the server asked to wait (`Retry-After`), on 429 and 503.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+/// Kinds of item failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The input item could not be read.
+    Input,
+    /// A parameter is missing, of the wrong type, or its expression failed: no request was sent.
+    Parameter,
+    /// The server answered with an error status.
+    Http,
+    /// The request did not get a complete answer (refused, timed out, reset, unknown host, TLS).
+    Network,
+    /// The server answered success with a body that cannot be used.
+    Response,
+}
+
+impl ItemFailure {
+    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> ItemFailure {
+        ItemFailure {
+            kind,
+            parameter: None,
+            details: ItemError {
+                message: message.into(),
+                description: None,
+                http_code: None,
+                code: None,
+            },
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn parameter(name: &str, message: impl Into<String>) -> ItemFailure {
+        let mut f = ItemFailure::new(FailureKind::Parameter, message);
+        f.parameter = Some(name.to_string());
+        f
+    }
+
+    pub(crate) fn described(mut self, description: impl Into<String>) -> ItemFailure {
+        self.details.description = Some(description.into());
+        self
+    }
+
+    /// Whether trying again may succeed (network failures and HTTP errors, not bad parameters).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            FailureKind::Http | FailureKind::Network | FailureKind::Response
+        )
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.details.message
+    }
+}
+
+/// A run that could not start: unknown node, resource or operation, bad parameters for the whole
+/// run (an expression that does not parse), or incomplete credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+/// The run stopped at a failing item (no continue-on-fail).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("item {item}: {}", failure.details.message)]
+pub struct StopError {
+    /// Index of the failing input item.
+    pub item: usize,
+    /// Why it failed.
+    pub failure: ItemFailure,
+}
+
+/// n8n's headline for an HTTP status (NodeApiError).
+pub(crate) fn status_headline(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request - please check your parameters",
+        401 => "Authorization failed - please check your credentials",
+        403 => "Forbidden - perhaps check your credentials?",
+        404 => "The resource you are requesting could not be found",
+        429 => "The service is receiving too many requests from you",
+        500 => "The service was not able to process your request",
+        502 => "Bad gateway - the service failed to handle your request",
+        503 => {
+            "Service unavailable - try again later or consider setting this node to retry automatically"
+        }
+        504 => "Gateway timed out - perhaps try again later?",
+        s if s >= 500 => "The service was not able to process your request",
+        _ => "The request failed",
+    }
+}

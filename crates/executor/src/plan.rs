@@ -1,0 +1,709 @@
+//! The per-run plan and the per-item path: resolve → validate → build the request.
+//!
+//! Everything that does not depend on the item is done once in [`Plan::new`]: displayOptions
+//! and defaults (n8n applies them to the node's raw parameters, so they cannot change per item),
+//! expressions parsed, the routing of every shown property collected in n8n's order. Per item,
+//! [`Plan::request_for`] only evaluates expressions, validates and assembles the request.
+
+use std::sync::Arc;
+
+use noderun_definitions::display::{effective_parameters, get_path, is_displayed};
+use noderun_definitions::model::{Method, PostReceive, Property, PropertyType, Routing, SendType};
+use noderun_definitions::{Node, Operation, Registry};
+use noderun_expression::{Resolvable, Scope, Template, encode_uri_component};
+use serde_json::{Map, Value};
+
+use crate::credentials::{Credentials, Redactor};
+use crate::error::{ItemFailure, SetupError};
+use crate::item::Item;
+
+/// The HTTP request of one item, before it is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSpec {
+    /// Method.
+    pub method: Method,
+    /// Full URL, query string included.
+    pub url: String,
+    /// Headers (names as written in the definitions).
+    pub headers: Vec<(String, String)>,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl RequestSpec {
+    /// The URL without its query string (safe to log: queries may carry values).
+    pub fn path_for_logs(&self) -> &str {
+        self.url.split('?').next().unwrap_or(&self.url)
+    }
+}
+
+/// What to do with the response of one item.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponsePlan {
+    pub post_receive: Vec<PostReceive>,
+    pub cookies: Vec<(String, String)>,
+    pub parameters: Map<String, Value>,
+}
+
+/// One property's routing, with the path of the value it routes.
+#[derive(Debug)]
+struct Step {
+    value_path: Vec<String>,
+    /// The collection holding the value (`$self`), if any.
+    self_path: Option<Vec<String>>,
+    request: Option<Resolvable>,
+    send: Option<CompiledSend>,
+    post_receive: Vec<PostReceive>,
+    cookies: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct CompiledSend {
+    kind: SendType,
+    property: Resolvable,
+    value: Option<Resolvable>,
+    dotted: bool,
+}
+
+/// A run's compiled form. Cheap to share between concurrent items.
+#[derive(Debug)]
+pub struct Plan {
+    registry: Arc<Registry>,
+    node: String,
+    resource: String,
+    operation: String,
+    parameters: Resolvable,
+    raw_parameters: Map<String, Value>,
+    json_parameters: Vec<Vec<String>>,
+    secret_parameters: Vec<Vec<String>>,
+    defaults: Resolvable,
+    auth_headers: Resolvable,
+    auth_qs: Resolvable,
+    steps: Vec<Step>,
+    credentials: Credentials,
+    credential_secrets: Redactor,
+}
+
+fn setup(e: (String, String, noderun_expression::Error), what: &str) -> SetupError {
+    SetupError(format!(
+        "{what} '{}': expression {} does not parse: {}",
+        e.0, e.1, e.2
+    ))
+}
+
+impl Plan {
+    /// Compiles a run of `node` with the node's raw `parameters` (as in an n8n workflow, with
+    /// `resource` and `operation` among them) and its credentials.
+    ///
+    /// # Errors
+    /// Unknown node, resource or operation (the valid ones listed), or an expression that does
+    /// not parse (named with its parameter).
+    pub fn new(
+        registry: Arc<Registry>,
+        node: &str,
+        parameters: Map<String, Value>,
+        credentials: Credentials,
+    ) -> Result<Plan, SetupError> {
+        let n = registry.node(node).map_err(|e| SetupError(e.to_string()))?;
+        let effective = effective_parameters(&n.description.properties, &parameters);
+        let text = |k: &str| {
+            effective
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (resource, operation) = (text("resource"), text("operation"));
+        n.operation(&resource, &operation)
+            .map_err(|e| SetupError(e.to_string()))?;
+
+        let mut json_parameters = Vec::new();
+        let mut secret_parameters = Vec::new();
+        let mut steps = Vec::new();
+        for p in &n.description.properties {
+            if !effective.contains_key(&p.name) || !is_displayed(p, &effective, &effective) {
+                continue;
+            }
+            collect(
+                p,
+                &effective,
+                &[],
+                None,
+                &mut steps,
+                &mut json_parameters,
+                &mut secret_parameters,
+            )
+            .map_err(|e| setup(e, "routing of"))?;
+        }
+        let parameters_resolvable = Resolvable::new(&Value::Object(effective.clone()))
+            .map_err(|e| setup(e, "parameter"))?;
+        let defaults = Resolvable::new(
+            &serde_json::to_value(&n.description.request_defaults).unwrap_or_default(),
+        )
+        .map_err(|e| setup(e, "requestDefaults"))?;
+        let credential_type = n
+            .description
+            .credentials
+            .first()
+            .and_then(|c| registry.credential(&c.name))
+            .map(|c| &c.authenticate.properties);
+        let auth_headers = Resolvable::new(&Value::Object(
+            credential_type
+                .map(|a| a.headers.clone())
+                .unwrap_or_default(),
+        ))
+        .map_err(|e| setup(e, "credential header"))?;
+        let auth_qs = Resolvable::new(&Value::Object(
+            credential_type.map(|a| a.qs.clone()).unwrap_or_default(),
+        ))
+        .map_err(|e| setup(e, "credential query parameter"))?;
+        let mut credential_secrets = Redactor::default();
+        credentials
+            .secrets()
+            .for_each(|s| credential_secrets.add(s));
+        Ok(Plan {
+            node: node.to_string(),
+            resource,
+            operation,
+            parameters: parameters_resolvable,
+            raw_parameters: effective,
+            json_parameters,
+            secret_parameters,
+            defaults,
+            auth_headers,
+            auth_qs,
+            steps,
+            credentials,
+            credential_secrets,
+            registry,
+        })
+    }
+
+    fn node(&self) -> &Node {
+        self.registry
+            .node(&self.node)
+            .expect("checked in Plan::new")
+    }
+
+    fn operation(&self) -> &Operation {
+        self.node()
+            .operation(&self.resource, &self.operation)
+            .expect("checked in Plan::new")
+    }
+
+    /// A redactor knowing the run's credential secrets and this item's secret parameters.
+    pub(crate) fn redactor_for(&self, parameters: Option<&Map<String, Value>>) -> Redactor {
+        let mut r = self.credential_secrets.clone();
+        if let Some(parameters) = parameters {
+            for path in &self.secret_parameters {
+                if let Some(Value::String(s)) = get_path(parameters, &path.join(".")) {
+                    r.add(s);
+                }
+            }
+        }
+        r
+    }
+
+    /// Resolves the item's parameters (expressions evaluated, JSON text parsed) and validates them.
+    ///
+    /// # Errors
+    /// The failing parameter with a message naming it and what was expected.
+    pub fn parameters_for(
+        &self,
+        index: usize,
+        item: &Item,
+    ) -> Result<Map<String, Value>, ItemFailure> {
+        let json = Value::Object(item.json.clone());
+        let scope = Scope {
+            json: Some(&json),
+            parameter: Some(&self.raw_parameters),
+            credentials: None,
+            item_index: index,
+            ..Scope::default()
+        };
+        let mut undefined = None;
+        let resolved = self
+            .parameters
+            .resolve(&scope, &mut |path, source, template| {
+                undefined = Some(undefined_message(path, source, template, item));
+                Err(noderun_expression::Error {
+                    message: "undefined".into(),
+                })
+            })
+            .map_err(|(path, source, e)| {
+                let message = undefined.take().unwrap_or_else(|| {
+                    format!(
+                        "Parameter '{path}': the expression {source} failed: {}",
+                        e.message
+                    )
+                });
+                ItemFailure::parameter(&path, message)
+            })?;
+        let Some(Value::Object(mut parameters)) = resolved else {
+            return Err(ItemFailure::parameter("", "parameters must be an object"));
+        };
+        for path in &self.json_parameters {
+            parse_json_parameter(&mut parameters, path)?;
+        }
+        if let Err(messages) = self
+            .operation()
+            .validate(&Value::Object(parameters.clone()))
+        {
+            let redactor = self.redactor_for(Some(&parameters));
+            let first = messages.first().map(String::as_str).unwrap_or_default();
+            let name = first
+                .split('\'')
+                .nth(1)
+                .or_else(|| first.strip_prefix("Missing required parameter: "))
+                .unwrap_or_default();
+            return Err(ItemFailure::parameter(
+                name.split(' ').next().unwrap_or_default(),
+                redactor.scrub(&messages.join("; ")),
+            ));
+        }
+        Ok(parameters)
+    }
+
+    /// Builds the item's request from the routing data.
+    ///
+    /// # Errors
+    /// A routing expression that fails for this item.
+    pub(crate) fn request_for(
+        &self,
+        index: usize,
+        item: &Item,
+        parameters: &Map<String, Value>,
+    ) -> Result<(RequestSpec, ResponsePlan), ItemFailure> {
+        let json = Value::Object(item.json.clone());
+        let base_scope = Scope {
+            json: Some(&json),
+            parameter: Some(parameters),
+            credentials: Some(self.credentials.fields()),
+            item_index: index,
+            ..Scope::default()
+        };
+        let routing_error = |(path, source, e): (String, String, noderun_expression::Error)| {
+            ItemFailure::parameter(
+                &path,
+                format!("routing expression {source} failed: {}", e.message),
+            )
+        };
+        let defaults = self
+            .defaults
+            .resolve_dropping_undefined(&base_scope)
+            .map_err(routing_error)?
+            .unwrap_or_default();
+        let mut options = RequestOptions {
+            method: Method::Get,
+            base_url: defaults
+                .get("baseURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            url: String::new(),
+            qs: Map::new(),
+            headers: defaults
+                .get("headers")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            body: Value::Object(Map::new()),
+        };
+        let mut response = ResponsePlan {
+            post_receive: Vec::new(),
+            cookies: Vec::new(),
+            parameters: parameters.clone(),
+        };
+        for step in &self.steps {
+            let value = get_path(parameters, &step.value_path.join("."));
+            let self_value = step
+                .self_path
+                .as_ref()
+                .and_then(|p| get_path(parameters, &p.join(".")));
+            let scope = Scope {
+                value,
+                self_value,
+                ..base_scope
+            };
+            if let Some(request) = &step.request {
+                if let Some(Value::Object(r)) = request
+                    .resolve_dropping_undefined(&scope)
+                    .map_err(routing_error)?
+                {
+                    options.merge(r);
+                }
+            }
+            if let Some(send) = &step.send {
+                let property = send
+                    .property
+                    .resolve_dropping_undefined(&scope)
+                    .map_err(routing_error)?;
+                let property = property
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let value = match &send.value {
+                    Some(v) => v
+                        .resolve_dropping_undefined(&scope)
+                        .map_err(routing_error)?,
+                    None => value.cloned(),
+                };
+                if let Some(value) = value {
+                    match send.kind {
+                        SendType::Body if send.dotted => {
+                            set_path(&mut options.body, &property, value)
+                        }
+                        SendType::Body => {
+                            if let Value::Object(b) = &mut options.body {
+                                b.insert(property, value);
+                            }
+                        }
+                        SendType::Query => {
+                            options.qs.insert(property, value);
+                        }
+                    }
+                }
+            }
+            response
+                .post_receive
+                .extend(step.post_receive.iter().cloned());
+            response.cookies.extend(step.cookies.iter().cloned());
+        }
+        let auth_scope = Scope {
+            credentials: Some(self.credentials.fields()),
+            ..Scope::default()
+        };
+        if let Some(Value::Object(h)) = self
+            .auth_headers
+            .resolve_dropping_undefined(&auth_scope)
+            .map_err(routing_error)?
+        {
+            options.headers.extend(h);
+        }
+        if let Some(Value::Object(q)) = self
+            .auth_qs
+            .resolve_dropping_undefined(&auth_scope)
+            .map_err(routing_error)?
+        {
+            options.qs.extend(q);
+        }
+        Ok((options.finish(), response))
+    }
+}
+
+fn undefined_message(path: &str, source: &str, template: &Template, item: &Item) -> String {
+    let missing: Vec<String> = template
+        .json_paths()
+        .into_iter()
+        .filter(|p| get_path(&item.json, p).is_none())
+        .collect();
+    if missing.is_empty() {
+        format!("Parameter '{path}': the expression {source} gave no value (undefined)")
+    } else {
+        format!(
+            "Parameter '{path}': the expression {source} refers to {}, which the item does not have",
+            missing
+                .iter()
+                .map(|m| format!("$json.{m}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// Walks one shown property: its own routing, the routing of the chosen option, and, for
+/// collections, the sub-properties that are set (n8n's `getRequestOptionsFromParameters`).
+fn collect(
+    p: &Property,
+    values: &Map<String, Value>,
+    parent: &[String],
+    self_path: Option<&[String]>,
+    steps: &mut Vec<Step>,
+    json_parameters: &mut Vec<Vec<String>>,
+    secret_parameters: &mut Vec<Vec<String>>,
+) -> Result<(), (String, String, noderun_expression::Error)> {
+    let mut path = parent.to_vec();
+    path.push(p.name.clone());
+    let Some(value) = values.get(&p.name) else {
+        return Ok(());
+    };
+    if p.kind == PropertyType::Json {
+        json_parameters.push(path.clone());
+    }
+    if p.is_secret() {
+        secret_parameters.push(path.clone());
+    }
+    let mut push = |routing: &Routing| -> Result<(), (String, String, noderun_expression::Error)> {
+        steps.push(compile(
+            routing,
+            path.clone(),
+            self_path.map(<[String]>::to_vec),
+        )?);
+        Ok(())
+    };
+    if let Some(routing) = &p.routing {
+        push(routing)?;
+    }
+    match p.kind {
+        PropertyType::Options => {
+            if let Some(choice) = p.choices().find(|c| &c.value == value) {
+                if let Some(routing) = &choice.routing {
+                    push(routing)?;
+                }
+            }
+        }
+        PropertyType::Collection => {
+            if let Value::Object(sub_values) = value {
+                for sub in p.sub_properties() {
+                    collect(
+                        sub,
+                        sub_values,
+                        &path,
+                        Some(&path),
+                        steps,
+                        json_parameters,
+                        secret_parameters,
+                    )?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn compile(
+    routing: &Routing,
+    value_path: Vec<String>,
+    self_path: Option<Vec<String>>,
+) -> Result<Step, (String, String, noderun_expression::Error)> {
+    let request = routing
+        .request
+        .as_ref()
+        .map(|r| Resolvable::new(&serde_json::to_value(r).unwrap_or_default()))
+        .transpose()?;
+    let send = routing
+        .send
+        .as_ref()
+        .map(
+            |s| -> Result<CompiledSend, (String, String, noderun_expression::Error)> {
+                Ok(CompiledSend {
+                    kind: s.kind,
+                    property: Resolvable::new(&Value::String(s.property.clone()))?,
+                    value: s.value.as_ref().map(Resolvable::new).transpose()?,
+                    dotted: s.property_in_dot_notation.unwrap_or(true),
+                })
+            },
+        )
+        .transpose()?;
+    let output = routing.output.clone().unwrap_or_default();
+    Ok(Step {
+        value_path,
+        self_path,
+        request,
+        send,
+        post_receive: output.post_receive,
+        cookies: output
+            .cookies
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string()))
+            .collect(),
+    })
+}
+
+/// Parses a `json` parameter given as text; it must hold a JSON object.
+fn parse_json_parameter(
+    parameters: &mut Map<String, Value>,
+    path: &[String],
+) -> Result<(), ItemFailure> {
+    let name = path.join(".");
+    let mut slot = parameters.get_mut(&path[0]);
+    for key in &path[1..] {
+        slot = slot.and_then(|v| v.get_mut(key));
+    }
+    let Some(slot) = slot else { return Ok(()) };
+    if let Value::String(text) = slot {
+        if text.trim().is_empty() {
+            return Err(ItemFailure::parameter(
+                &name,
+                format!("Missing required parameter: {name} (it is empty; expected a JSON object)"),
+            ));
+        }
+        let parsed: Value = serde_json::from_str(text).map_err(|e| {
+            ItemFailure::parameter(&name, format!("Parameter '{name}' must be a JSON object; got text that is not valid JSON ({e})"))
+        })?;
+        if !parsed.is_object() {
+            return Err(ItemFailure::parameter(
+                &name,
+                format!(
+                    "Parameter '{name}' must be a JSON object; got {}",
+                    short(&parsed)
+                ),
+            ));
+        }
+        *slot = parsed;
+    }
+    Ok(())
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
+}
+
+/// lodash `set` on a JSON object with a dotted path.
+fn set_path(target: &mut Value, path: &str, value: Value) {
+    let mut current = target;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Value::Object(map) = current else { return };
+        if parts.peek().is_none() {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        current = map
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// lodash `merge`: objects merged key by key, anything else replaced.
+fn merge(target: &mut Value, source: Value) {
+    match (target, source) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (k, v) in s {
+                match t.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        t.insert(k, v);
+                    }
+                }
+            }
+        }
+        (t, s) => *t = s,
+    }
+}
+
+struct RequestOptions {
+    method: Method,
+    base_url: String,
+    url: String,
+    qs: Map<String, Value>,
+    headers: Map<String, Value>,
+    body: Value,
+}
+
+impl RequestOptions {
+    fn merge(&mut self, r: Map<String, Value>) {
+        for (k, v) in r {
+            match k.as_str() {
+                "method" => {
+                    if let Ok(m) = serde_json::from_value(v) {
+                        self.method = m;
+                    }
+                }
+                "url" => self.url = v.as_str().unwrap_or_default().to_string(),
+                "baseURL" => self.base_url = v.as_str().unwrap_or_default().to_string(),
+                "qs" => merge_map(&mut self.qs, v),
+                "headers" => merge_map(&mut self.headers, v),
+                "body" => merge(&mut self.body, v),
+                _ => {}
+            }
+        }
+    }
+
+    fn finish(self) -> RequestSpec {
+        let mut url = join_url(&self.base_url, &self.url);
+        let query = encode_query(&self.qs);
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query);
+        }
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::Null => None,
+                Value::String(s) => Some((k, s)),
+                other => Some((k, other.to_string())),
+            })
+            .collect();
+        let body = match (&self.body, self.method) {
+            (_, Method::Get | Method::Head) => None,
+            (Value::Object(m), _) if m.is_empty() => None,
+            (b, _) => Some(b.clone()),
+        };
+        if body.is_some()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        RequestSpec {
+            method: self.method,
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
+fn merge_map(target: &mut Map<String, Value>, v: Value) {
+    if let Value::Object(m) = v {
+        let mut t = Value::Object(std::mem::take(target));
+        merge(&mut t, Value::Object(m));
+        if let Value::Object(m) = t {
+            *target = m;
+        }
+    }
+}
+
+/// Joins a base URL and a path the way axios does: one slash between them, whatever each has.
+pub(crate) fn join_url(base: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return url.to_string();
+    }
+    if url.is_empty() {
+        return base.to_string();
+    }
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        url.trim_start_matches('/')
+    )
+}
+
+fn encode_query(qs: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in qs {
+        let values: Vec<String> = match v {
+            Value::Null => continue,
+            Value::Array(items) => items.iter().map(query_text).collect(),
+            other => vec![query_text(other)],
+        };
+        for value in values {
+            parts.push(format!(
+                "{}={}",
+                encode_uri_component(k),
+                encode_uri_component(&value)
+            ));
+        }
+    }
+    parts.join("&")
+}
+
+fn query_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

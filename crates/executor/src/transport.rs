@@ -1,0 +1,208 @@
+//! HTTP with reqwest: one client (one connection pool) per run, timeouts on everything, a cap
+//! on response size, redirects followed only within the same origin (so a token never follows
+//! a redirect to another host), and network failures put in plain words naming the host.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::{FailureKind, ItemFailure, SetupError};
+use crate::plan::RequestSpec;
+use crate::settings::Settings;
+
+/// A response, read whole (up to the size limit).
+#[derive(Debug)]
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    settings: Settings,
+}
+
+impl Transport {
+    pub(crate) fn new(settings: &Settings) -> Result<Transport, SetupError> {
+        let same_origin = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().cloned();
+            if attempt.previous().len() >= 5 {
+                attempt.stop()
+            } else if first.is_some_and(|f| f.origin() == attempt.url().origin()) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .redirect(same_origin)
+            .user_agent(concat!("noderun/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(settings.concurrency.max(1))
+            .build()
+            .map_err(|e| SetupError(format!("cannot create the HTTP client: {e}")))?;
+        Ok(Transport {
+            client,
+            settings: settings.clone(),
+        })
+    }
+
+    pub(crate) async fn send(&self, spec: &RequestSpec) -> Result<HttpResponse, ItemFailure> {
+        let url = reqwest::Url::parse(&spec.url).map_err(|e| {
+            ItemFailure::new(
+                FailureKind::Parameter,
+                format!("the request URL is not valid ({e}); check the credential's url"),
+            )
+        })?;
+        let host = host_of(&url);
+        let method =
+            reqwest::Method::from_bytes(spec.method.as_str().as_bytes()).expect("known methods");
+        let mut headers = HeaderMap::new();
+        for (k, v) in &spec.headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
+                ItemFailure::new(
+                    FailureKind::Parameter,
+                    format!("'{k}' is not a valid header name"),
+                )
+            })?;
+            let value = HeaderValue::from_str(v).map_err(|_| {
+                ItemFailure::new(
+                    FailureKind::Parameter,
+                    format!("the value of header '{k}' is not valid in HTTP"),
+                )
+            })?;
+            headers.insert(name, value);
+        }
+        let mut request = self.client.request(method, url).headers(headers);
+        if let Some(body) = &spec.body {
+            request = request.body(body.to_string());
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| network_failure(&e, &host, &self.settings))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let limit = self.settings.max_response_bytes;
+        if response.content_length().is_some_and(|l| l > limit as u64) {
+            return Err(too_large(&host, limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| network_failure(&e, &host, &self.settings))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(&host, limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn host_of(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.to_string(),
+    }
+}
+
+fn too_large(host: &str, limit: usize) -> ItemFailure {
+    ItemFailure::new(
+        FailureKind::Response,
+        format!(
+            "The response from {host} is larger than the limit of {limit} bytes; it was not read"
+        ),
+    )
+}
+
+/// Network failures in n8n's words, plus the host and the detail.
+fn network_failure(e: &reqwest::Error, host: &str, settings: &Settings) -> ItemFailure {
+    let chain = error_chain(e);
+    let lower = chain.to_lowercase();
+    let secs = |d: Duration| format!("{}s", d.as_secs_f64());
+    let (headline, detail) = if e.is_timeout() && e.is_connect() {
+        (
+            "The connection timed out",
+            format!(
+                "no connection to {host} within {}",
+                secs(settings.connect_timeout)
+            ),
+        )
+    } else if e.is_timeout() {
+        (
+            "The connection timed out",
+            format!(
+                "{host} did not answer completely within {}",
+                secs(settings.request_timeout)
+            ),
+        )
+    } else if lower.contains("connection refused") {
+        (
+            "The service refused the connection - perhaps it is offline",
+            format!("connection refused by {host}"),
+        )
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
+        (
+            "The connection cannot be established, this usually occurs due to an incorrect host",
+            format!(
+                "unknown host {}",
+                host.rsplit_once(':').map_or(host, |(h, _)| h)
+            ),
+        )
+    } else if lower.contains("tls")
+        || lower.contains("certificate")
+        || lower.contains("corrupt message")
+        || lower.contains("handshake")
+    {
+        (
+            "The secure (TLS) connection could not be established",
+            format!("TLS handshake with {host} failed: {chain}"),
+        )
+    } else if e.is_body()
+        || e.is_decode()
+        || lower.contains("reset")
+        || lower.contains("closed")
+        || lower.contains("incomplete")
+    {
+        (
+            "The connection was closed before the whole response arrived",
+            format!("{host}: {chain}"),
+        )
+    } else {
+        ("The request could not be sent", format!("{host}: {chain}"))
+    };
+    ItemFailure::new(FailureKind::Network, format!("{headline} ({detail})")).described(headline)
+}
+
+/// The error and its sources, deduplicated ("error sending request: connection refused").
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&dyn std::error::Error> = e.source();
+    while let Some(err) = current {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = err.source();
+    }
+    if parts.is_empty() {
+        // The top-level message names the URL, which may carry query values; keep it out.
+        return "request failed".into();
+    }
+    parts.join(": ")
+}
