@@ -4,6 +4,8 @@
 // stdin:  {"description": <INodeTypeDescription>, "credentialType": <ICredentialType, generic authenticate>,
 //          "credentials": {...}, "parameters": {...}, "items": [<json>...], "continueOnFail": false}
 // stdout: {"output": [[<items of output 0>], ...]}  or  {"error": {"message", "description", "httpCode"}}
+// Several runs at once (one Node start-up for all): stdin {"runs": [<input>, ...]},
+// stdout {"results": [<result>, ...]}, run one after the other.
 // Items are {"json": ...} (null where n8n's item has json undefined) plus, for an item that
 // failed under continueOnFail, "error": {...}.
 // Exit code 0 whenever n8n ran (a node error is part of the JSON); non-zero only for harness bugs.
@@ -158,7 +160,13 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => (stdin += chunk));
 process.stdin.on('end', () => {
   Promise.resolve()
-    .then(() => run(JSON.parse(stdin)))
+    .then(async () => {
+      const input = JSON.parse(stdin);
+      if (!Array.isArray(input.runs)) return run(input);
+      const results = [];
+      for (const one of input.runs) results.push(await run(one));
+      return { results };
+    })
     .then((result) => {
       process.stdout.write(JSON.stringify(result) + '\n', () => {
         fs.rmSync(userFolder, { recursive: true, force: true });

@@ -1,0 +1,280 @@
+//! One definition, two engines: n8n's own declarative engine (`RoutingNode` from n8n-core, run by
+//! tests/n8n/routing-node.js) and noderun execute the exported Directus description on the same
+//! parameters and items against a local recording server; the requests must be the same
+//! (method, path, query, body, and the Authorization, Cookie, Content-Type and Accept headers),
+//! compared as multisets since n8n sends all items' requests at once.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use noderun_definitions::Registry;
+use noderun_definitions::model::{Property, PropertyType};
+use noderun_executor::{Invocation, Item, Runner, Settings};
+use serde_json::{Map, Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+struct DirectusLike;
+
+impl Respond for DirectusLike {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if request.url.path() == "/auth" {
+            return ResponseTemplate::new(200).set_body_json(
+                json!({"data": [{"name": "github"}, {"name": "google"}], "disableDefault": false}),
+            );
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"data": {"ok": true}}))
+    }
+}
+
+/// A request as compared: what matters to the server.
+fn recorded(requests: &[Request]) -> Vec<Value> {
+    let mut out: Vec<Value> = requests
+        .iter()
+        .map(|r| {
+            let header = |name: &str| {
+                r.headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+            };
+            let body: Value = if r.body.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&r.body)
+                    .unwrap_or_else(|_| json!(String::from_utf8_lossy(&r.body)))
+            };
+            json!({
+                "method": r.method.as_str(),
+                "path": r.url.path(),
+                "query": r.url.query(),
+                "body": body,
+                "authorization": header("authorization"),
+                "cookie": header("cookie"),
+                "content-type": header("content-type"),
+                "accept": header("accept"),
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    out
+}
+
+/// Values for the shown fields of a state: expressions over `$json` for strings (so every item
+/// sends its own values), every sub-field of collections, JSON bodies as text and as objects.
+fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String, Value>> {
+    let mut base = state.clone();
+    let mut json_as_object = None;
+    for p in properties {
+        if base.contains_key(&p.name) {
+            continue;
+        }
+        let value = match p.kind {
+            PropertyType::String => json!(format!("={{{{ $json.{} }}}}", p.name)),
+            PropertyType::Boolean => json!(true),
+            PropertyType::Json => {
+                json_as_object = Some((
+                    p.name.clone(),
+                    json!({"email": "raw@example.com", "refresh_token": "raw-token", "nested": {"a": [1, 2]}}),
+                ));
+                json!(
+                    "{\"email\": \"raw@example.com\", \"refresh_token\": \"raw-token\", \"nested\": {\"a\": [1, 2]}}"
+                )
+            }
+            _ => continue,
+        };
+        base.insert(p.name.clone(), value);
+    }
+    let mut out = vec![base.clone()];
+    if let Some((name, object)) = json_as_object {
+        let mut c = base.clone();
+        c.insert(name, object);
+        out.push(c);
+    }
+    // Each choice of every option inside the collections, one case per choice.
+    for p in properties
+        .iter()
+        .filter(|p| p.kind == PropertyType::Collection)
+    {
+        for sub in p.sub_properties() {
+            let values: Vec<Value> = match sub.kind {
+                PropertyType::Options => sub.choices().map(|c| c.value.clone()).collect(),
+                _ => vec![json!(format!("{}-literal", sub.name))],
+            };
+            for v in values {
+                let mut c = base.clone();
+                let mut collection = Map::new();
+                for other in p.sub_properties() {
+                    collection.insert(
+                        other.name.clone(),
+                        if other.name == sub.name {
+                            v.clone()
+                        } else {
+                            other.choices().next().map_or_else(
+                                || json!(format!("{}-x", other.name)),
+                                |c| c.value.clone(),
+                            )
+                        },
+                    );
+                }
+                c.insert(p.name.clone(), Value::Object(collection));
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+fn items() -> Vec<Value> {
+    (0..2)
+        .map(|i| {
+            json!({
+                "email": format!("user{i}@example.com"), "password": format!("pw-{i}"), "refreshToken": format!("rt-{i}"),
+                "token": format!("reset-{i}"), "provider": format!("git hub {i}"),
+            })
+        })
+        .collect()
+}
+
+/// Runs every case through n8n in one Node process.
+fn n8n(registry: &Registry, runs: &[(String, Map<String, Value>)]) -> Vec<Value> {
+    let node = registry.node("directus").unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/n8n");
+    assert!(
+        dir.join("node_modules/n8n-core").exists(),
+        "n8n-core is not installed: run scripts/test (or `npm ci` in tests/n8n)"
+    );
+    let runs: Vec<Value> = runs
+        .iter()
+        .map(|(url, parameters)| {
+            json!({
+                "description": node.description,
+                "credentialType": registry.credential("directusApi").unwrap(),
+                "credentials": {"url": url, "accessToken": "static-token"},
+                "parameters": parameters,
+                "items": items(),
+            })
+        })
+        .collect();
+    let mut child = Command::new("node")
+        .arg(dir.join("routing-node.js"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(json!({"runs": runs}).to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "routing-node.js failed");
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    result["results"].as_array().unwrap().clone()
+}
+
+/// The requests of one case: those under its own URL prefix, with the prefix removed.
+fn of_case(requests: &[Request], prefix: &str) -> Vec<Value> {
+    let mine: Vec<Request> = requests
+        .iter()
+        .filter(|r| r.url.path().starts_with(prefix))
+        .cloned()
+        .collect();
+    recorded(&mine)
+        .into_iter()
+        .map(|mut v| {
+            let path = v["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches(prefix)
+                .to_string();
+            v["path"] = json!(path);
+            v
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() {
+    let registry = Arc::new(Registry::embedded().unwrap());
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(DirectusLike)
+        .mount(&server)
+        .await;
+    let node = registry.node("directus").unwrap();
+    let mut runs = Vec::new();
+    for op in node.operations() {
+        for state in &op.states {
+            for parameters in cases(&node.description.properties, state) {
+                runs.push((format!("{}/case-{}", server.uri(), runs.len()), parameters));
+            }
+        }
+    }
+    let mut ours_by_case = Vec::new();
+    for (url, parameters) in &runs {
+        let label = Value::Object(parameters.clone());
+        let runner = Runner::new(
+            registry.clone(),
+            Invocation {
+                node: "directus".into(),
+                parameters: parameters.clone(),
+                credentials: json!({"url": url, "accessToken": "static-token"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                settings: Settings::default(),
+            },
+        )
+        .unwrap();
+        let input: Vec<Item> = items()
+            .into_iter()
+            .map(|j| Item::from_input(j).unwrap())
+            .collect();
+        let result = runner.run_batch(input).await;
+        assert!(
+            result.summary.stopped.is_none(),
+            "{label}: {:?}",
+            result.summary.stopped
+        );
+        ours_by_case.push(
+            result
+                .main
+                .iter()
+                .map(|i| Value::Object(i.json.clone()))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let ours_requests = server.received_requests().await.unwrap();
+    server.reset().await;
+    Mock::given(any())
+        .respond_with(DirectusLike)
+        .mount(&server)
+        .await;
+    let n8n_results = n8n(&registry, &runs);
+    let theirs_requests = server.received_requests().await.unwrap();
+
+    for (i, ((_, parameters), n8n_result)) in runs.iter().zip(&n8n_results).enumerate() {
+        let label = Value::Object(parameters.clone());
+        let prefix = format!("/case-{i}/");
+        let ours = of_case(&ours_requests, &prefix);
+        let theirs = of_case(&theirs_requests, &prefix);
+        assert_eq!(ours.len(), 2, "{label}");
+        assert_eq!(ours, theirs, "requests differ for {label}");
+        assert!(
+            n8n_result.get("error").is_none(),
+            "{label}: n8n failed: {n8n_result}"
+        );
+        // Outputs too, where both engines agree by design (no 204 here).
+        let n8n_items: Vec<Value> = n8n_result["output"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["json"].clone())
+            .collect();
+        assert_eq!(ours_by_case[i], n8n_items, "outputs differ for {label}");
+    }
+    assert!(runs.len() >= 25, "only {} cases compared", runs.len());
+}
