@@ -173,6 +173,8 @@ impl Registry {
         let mut node_files = BTreeMap::new();
         let mut resource_files: BTreeMap<String, Vec<(String, ResourceFile)>> = BTreeMap::new();
         let mut credentials = BTreeMap::new();
+        // Nodes with an unreadable file are not assembled: their other problems would be noise.
+        let mut unreadable: HashSet<String> = HashSet::new();
 
         for (path, text) in &sources {
             if path.ends_with("format.schema.json") {
@@ -187,6 +189,7 @@ impl Registry {
                 Ok(v) => v,
                 Err(e) => {
                     problems.push(problem("", format!("not valid JSON: {e}")));
+                    unreadable.insert(path.split('/').next().unwrap_or_default().to_string());
                     continue;
                 }
             };
@@ -202,6 +205,7 @@ impl Registry {
             };
             let format_problems = formats.check(kind, &value);
             if !format_problems.is_empty() {
+                unreadable.insert(parts[0].to_string());
                 problems.extend(
                     format_problems
                         .into_iter()
@@ -224,6 +228,7 @@ impl Registry {
                 }),
             };
             if let Err(e) = parsed {
+                unreadable.insert(parts[0].to_string());
                 problems.push(problem("", e.to_string()));
             }
         }
@@ -234,13 +239,16 @@ impl Registry {
         let mut nodes = BTreeMap::new();
         for (dir, (path, description)) in node_files {
             let resources = resource_files.remove(&dir).unwrap_or_default();
+            if unreadable.contains(&dir) {
+                continue;
+            }
             if let Some(node) = assemble(&path, description, resources, &credentials, &mut problems)
             {
                 nodes.insert(node.description.name.clone(), node);
             }
         }
         for (dir, files) in resource_files {
-            for (path, _) in files {
+            for (path, _) in files.into_iter().filter(|_| !unreadable.contains(&dir)) {
                 problems.push(Problem {
                     file: path,
                     pointer: String::new(),

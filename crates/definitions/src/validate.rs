@@ -77,7 +77,7 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
         .collect();
     let instance = e.instance().as_ref();
     let (bare, within) = label(&path);
-    let name = format!("'{bare}'{within}");
+    let name = format!("'{bare}'");
     let got = render(instance);
     match e.kind() {
         ValidationErrorKind::Required { property } => {

@@ -105,6 +105,7 @@ impl Plan {
         credentials: Credentials,
     ) -> Result<Plan, SetupError> {
         let n = registry.node(node).map_err(|e| SetupError(e.to_string()))?;
+        check_names(&n.description.properties, &parameters)?;
         let effective = effective_parameters(&n.description.properties, &parameters);
         let text = |k: &str| {
             effective
@@ -136,7 +137,7 @@ impl Plan {
             .map_err(|e| setup(e, "routing of"))?;
         }
         let parameters_resolvable = Resolvable::new(&Value::Object(effective.clone()))
-            .map_err(|e| setup(e, "parameter"))?;
+            .map_err(|e| setup(e, "Parameter"))?;
         let defaults = Resolvable::new(
             &serde_json::to_value(&n.description.request_defaults).unwrap_or_default(),
         )
@@ -390,6 +391,44 @@ impl Plan {
         }
         Ok((options.finish(), response))
     }
+}
+
+/// n8n silently drops parameters it does not know; noderun refuses names that no property of the
+/// node has and collection fields the shown collection does not have (typos), while parameters
+/// of other operations (stale values in a workflow) are dropped as n8n drops them.
+fn check_names(properties: &[Property], values: &Map<String, Value>) -> Result<(), SetupError> {
+    for name in values.keys() {
+        if !properties.iter().any(|p| &p.name == name) {
+            let mut known: Vec<&str> = properties.iter().map(|p| p.name.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            return Err(SetupError(format!(
+                "Unknown parameter '{name}'; the node's parameters are: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let effective = effective_parameters(properties, values);
+    for p in properties
+        .iter()
+        .filter(|p| p.kind == PropertyType::Collection && is_displayed(p, &effective, &effective))
+    {
+        let Some(Value::Object(given)) = values.get(&p.name) else {
+            continue;
+        };
+        if let Some(key) = given
+            .keys()
+            .find(|k| !p.sub_properties().any(|s| &s.name == *k))
+        {
+            let known: Vec<&str> = p.sub_properties().map(|s| s.name.as_str()).collect();
+            return Err(SetupError(format!(
+                "Unknown parameter '{key}' (in {}); here it can hold: {}",
+                p.name,
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn undefined_message(path: &str, source: &str, template: &Template, item: &Item) -> String {
