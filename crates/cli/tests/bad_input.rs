@@ -40,8 +40,8 @@ fn noderun(args: &[&str], stdin: &[u8]) -> Out {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the noderun binary starts");
-    let mut stdin = child.stdin.take().expect("stdin");
     let input = stdin.to_vec();
+    let mut stdin = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || {
         // The binary may exit before reading (setup errors): a broken pipe is fine.
         let _ = stdin.write_all(&input);

@@ -104,7 +104,7 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             )
         }
         ValidationErrorKind::Constant { expected_value } => format!(
-            "Parameter {name} must be {}; got {got}",
+            "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
         ValidationErrorKind::Type { kind } => {
@@ -113,13 +113,13 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 TypeKind::Multiple(ts) => format!("{ts:?}").to_lowercase(),
             };
             format!(
-                "Parameter {name} must be of type {expected}; got {} {got}",
+                "Parameter {name} must be of type {expected}; got {} {got}{within}",
                 type_name(instance)
             )
         }
         ValidationErrorKind::AnyOf { .. } if json_property(schema, &path) => {
             format!(
-                "Parameter {name} must be a JSON object (or text holding one); got {} {got}",
+                "Parameter {name} must be a JSON object (or text holding one); got {} {got}{within}",
                 type_name(instance)
             )
         }
@@ -136,21 +136,23 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 if path.is_empty() {
                     "this operation".to_string()
                 } else {
-                    name.clone()
+                    format!("{name}{within}")
                 },
                 known.join(", ")
             )
         }
         ValidationErrorKind::FalseSchema => {
-            format!("Parameter {name} is not used with the other parameters' current values")
+            format!(
+                "Parameter {name} is not used with the other parameters' current values{within}"
+            )
         }
         ValidationErrorKind::Minimum { limit } => {
-            format!("Parameter {name} must be at least {limit}; got {got}")
+            format!("Parameter {name} must be at least {limit}; got {got}{within}")
         }
         ValidationErrorKind::Maximum { limit } => {
-            format!("Parameter {name} must be at most {limit}; got {got}")
+            format!("Parameter {name} must be at most {limit}; got {got}{within}")
         }
-        _ => format!("Parameter {name}: {e}"),
+        _ => format!("Parameter {name}{within}: {e}"),
     }
 }
 
