@@ -409,15 +409,52 @@ fn a_json_array_input() {
     );
     assert_eq!(out.code, 2);
 
-    // A truncated array: nothing can be read.
-    let out = noderun(&args, b"[{\"rt\":\"t0\"}, {\"rt\":");
+    assert_eq!(directus.requests(), 3);
+}
+
+#[test]
+fn a_truncated_json_array_stops_the_run() {
+    let directus = Directus::start();
+    let creds = directus.credentials("array_truncated");
+    let out = noderun(
+        &run_args("refreshToken", REFRESH, text(&creds), &[]),
+        b"[{\"rt\":\"t0\"}, {\"rt\":",
+    );
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
         "noderun: error: item 0: the input is not a valid JSON array: EOF while parsing a value at line 1 column 20\n"
     );
     assert_eq!(out.code, 2);
-    assert_eq!(directus.requests(), 3);
+    assert_eq!(directus.requests(), 0);
+}
+
+#[test]
+#[ignore = "items lost with exit 0: with --continue-on-fail a JSON array that cannot be parsed \
+            gives one error item (pairedItem 0) and exit 0, although no input item was read"]
+fn a_truncated_json_array_is_an_input_error_even_with_continue_on_fail() {
+    let directus = Directus::start();
+    let creds = directus.credentials("array_truncated_continue");
+    let out = noderun(
+        &run_args(
+            "refreshToken",
+            REFRESH,
+            text(&creds),
+            &["--continue-on-fail"],
+        ),
+        b"[{\"rt\":\"t0\"}, {\"rt\":",
+    );
+    assert_eq!(out.stdout, "", "no item was read, so no item can be output");
+    assert!(out.stderr.starts_with("noderun: error: "), "{}", out.stderr);
+    assert!(
+        out.stderr.ends_with(
+            "the input is not a valid JSON array: EOF while parsing a value at line 1 column 20\n"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(directus.requests(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +571,55 @@ fn a_wrongly_typed_parameter() {
         "noderun: error: item 0: Parameter 'jsonParameters' must be of type boolean; got a string 'yes'\n"
     );
     assert_eq!(out.code, 1);
+    assert_eq!(directus.requests(), 0);
+}
+
+#[test]
+#[ignore = "secret visible: a secret (password) parameter of the wrong type is echoed in the \
+            message, e.g. \"Parameter 'password' must be of type string; got a number 12345678\""]
+fn a_wrongly_typed_secret_is_not_echoed() {
+    let directus = Directus::start();
+    let creds = directus.credentials("wrong_type_secret");
+    let out = noderun(
+        &run_args(
+            "login",
+            r#"{"email":"a@example.com","password":12345678}"#,
+            text(&creds),
+            &[],
+        ),
+        b"{}\n",
+    );
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.starts_with(
+            "noderun: error: item 0: Parameter 'password' must be of type string; got a number"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("12345678"), "{}", out.stderr);
+    assert_eq!(out.code, 1);
+
+    // The same through an expression: the item's value is a secret too.
+    let out = noderun(
+        &run_args(
+            "refreshToken",
+            REFRESH,
+            text(&creds),
+            &["--continue-on-fail"],
+        ),
+        b"{\"rt\":{\"token\":\"secret-abc-123\"}}\n",
+    );
+    assert_eq!(out.lines().len(), 1);
+    assert!(
+        out.stdout.starts_with(
+            r#"{"json":{"error":"Parameter 'refreshToken' must be of type string; got an object"#
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("secret-abc-123"), "{}", out.stdout);
+    assert_eq!(out.code, 0);
     assert_eq!(directus.requests(), 0);
 }
 
