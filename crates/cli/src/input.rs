@@ -1,91 +1,79 @@
 //! Reading input items: NDJSON (one item per line, read as a stream) or one JSON array.
 
-use futures::Stream;
+use futures::stream::{BoxStream, StreamExt};
 use noderun_executor::Item;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
-/// Entries of the input, each an item or the reason it could not be read (with its line).
-/// Blank lines are skipped. A first non-blank byte `[` means one JSON array (read whole).
-pub(crate) fn items<R: AsyncBufRead + Unpin + Send + 'static>(
-    reader: R,
-) -> impl Stream<Item = Result<Item, String>> {
-    futures::stream::unfold(State::Start(reader), |state| async move {
-        match state {
-            State::Start(mut reader) => {
-                let first = match first_byte(&mut reader).await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return Some((Err(format!("cannot read the input: {e}")), State::Done));
-                    }
-                };
-                match first {
-                    None => None,
-                    Some(b'[') => {
-                        let mut text = Vec::new();
-                        if let Err(e) =
-                            tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut text).await
-                        {
-                            return Some((Err(format!("cannot read the input: {e}")), State::Done));
-                        }
-                        match serde_json::from_slice::<Vec<serde_json::Value>>(&text) {
-                            Ok(values) => {
-                                let mut rest = values.into_iter();
-                                let first = rest.next()?;
-                                Some((
-                                    Item::from_input(first)
-                                        .map_err(|e| format!("input entry 1: {e}")),
-                                    State::Array(rest, 1),
-                                ))
-                            }
-                            Err(e) => Some((
-                                Err(format!("the input is not a valid JSON array: {e}")),
-                                State::Done,
-                            )),
-                        }
-                    }
-                    Some(_) => next_line(reader, 0).await,
-                }
-            }
-            State::Lines(reader, line) => next_line(reader, line).await,
-            State::Array(mut rest, n) => {
-                let value = rest.next()?;
-                Some((
-                    Item::from_input(value).map_err(|e| format!("input entry {}: {e}", n + 1)),
-                    State::Array(rest, n + 1),
-                ))
-            }
-            State::Done => None,
-        }
-    })
+/// The input's entries, each an item or the reason it could not be read (naming its line or
+/// entry). Blank lines are skipped. When the first non-blank byte is `[` the input is one JSON
+/// array, read whole: if it does not parse, no item can be read and that is an error here.
+pub(crate) async fn open<R>(
+    mut reader: R,
+) -> Result<BoxStream<'static, Result<Item, String>>, String>
+where
+    R: AsyncBufRead + Unpin + Send + 'static,
+{
+    let (first, blank_lines) = skip_blank(&mut reader)
+        .await
+        .map_err(|e| format!("cannot read the input: {e}"))?;
+    if first != Some(b'[') {
+        let state = (Some(reader), blank_lines);
+        return Ok(futures::stream::unfold(state, |(reader, line)| async move {
+            next_line(reader?, line).await
+        })
+        .boxed());
+    }
+    let mut text = Vec::new();
+    reader
+        .read_to_end(&mut text)
+        .await
+        .map_err(|e| format!("cannot read the input: {e}"))?;
+    let values: Vec<serde_json::Value> = serde_json::from_slice(&text)
+        .map_err(|e| format!("the input is not a valid JSON array: {e}"))?;
+    Ok(futures::stream::iter(
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Item::from_input(v).map_err(|e| format!("input entry {}: {e}", i + 1))),
+    )
+    .boxed())
 }
 
-enum State<R> {
-    Start(R),
-    Lines(R, usize),
-    Array(std::vec::IntoIter<serde_json::Value>, usize),
-    Done,
-}
-
-async fn first_byte<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<Option<u8>> {
+/// Consumes leading whitespace; returns the first other byte and the lines consumed.
+async fn skip_blank<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> std::io::Result<(Option<u8>, usize)> {
+    let mut lines = 0;
     loop {
         let buf = reader.fill_buf().await?;
         if buf.is_empty() {
-            return Ok(None);
+            return Ok((None, lines));
         }
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
-            Some(i) => return Ok(Some(buf[i])),
+            Some(i) => {
+                // Keep the partial line's whitespace: only whole blank lines are consumed.
+                let whole = buf[..i]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1);
+                lines += buf[..whole].iter().filter(|b| **b == b'\n').count();
+                let first = buf[i];
+                reader.consume(whole);
+                return Ok((Some(first), lines));
+            }
             None => {
                 let n = buf.len();
+                lines += buf.iter().filter(|b| **b == b'\n').count();
                 reader.consume(n);
             }
         }
     }
 }
 
-async fn next_line<R: AsyncBufRead + Unpin>(
-    mut reader: R,
-    mut line: usize,
-) -> Option<(Result<Item, String>, State<R>)> {
+/// The next entry and the state after it (no reader once the input failed).
+type Next<R> = Option<(Result<Item, String>, (Option<R>, usize))>;
+
+async fn next_line<R: AsyncBufRead + Unpin>(mut reader: R, mut line: usize) -> Next<R> {
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -93,10 +81,11 @@ async fn next_line<R: AsyncBufRead + Unpin>(
         match reader.read_until(b'\n', &mut buf).await {
             Ok(0) => return None,
             Ok(_) => {}
+            // The stream ends after an unreadable input; the error is its last entry.
             Err(e) => {
                 return Some((
                     Err(format!("line {line}: cannot read the input: {e}")),
-                    State::Done,
+                    (None, line),
                 ));
             }
         }
@@ -109,9 +98,18 @@ async fn next_line<R: AsyncBufRead + Unpin>(
                 e.valid_up_to() + 1
             )),
             Ok(text) => serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| format!("line {line}: not valid JSON ({e})"))
+                .map_err(|e| format!("line {line}: not valid JSON ({})", without_line(&e)))
                 .and_then(|v| Item::from_input(v).map_err(|e| format!("line {line}: {e}"))),
         };
-        return Some((entry, State::Lines(reader, line)));
+        return Some((entry, (Some(reader), line)));
+    }
+}
+
+/// serde_json's message without its "at line 1 column N" (the line is named already).
+fn without_line(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => format!("{message} at column {}", e.column()),
+        None => text,
     }
 }

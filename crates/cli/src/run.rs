@@ -97,7 +97,7 @@ fn read_json_arg(text: &str, what: &str) -> Result<Value, String> {
     serde_json::from_str(&content).map_err(|e| format!("{what} is not valid JSON: {e}"))
 }
 
-fn read_workflow_node(path: &PathBuf) -> Result<WorkflowNode, String> {
+fn read_workflow_node(path: &std::path::Path) -> Result<WorkflowNode, String> {
     let value = read_json_arg(&format!("@{}", path.display()), "--workflow-node")?;
     let node_type = value
         .get("type")
@@ -234,7 +234,7 @@ fn settings(args: &RunArgs, workflow: Option<&WorkflowNode>) -> Result<Settings,
 fn invocation(args: &RunArgs, registry: &Registry) -> Result<Invocation, String> {
     let workflow = args
         .workflow_node
-        .as_ref()
+        .as_deref()
         .map(read_workflow_node)
         .transpose()?;
     let node = args
@@ -316,7 +316,10 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
                 tokio::io::stdin(),
             )),
         };
-        let input = crate::input::items(reader);
+        let input = match crate::input::open(reader).await {
+            Ok(input) => input,
+            Err(e) => return fail(&e),
+        };
         let progress = progress_bar(args.quiet);
         let mut write_error = None;
         let mut write = |target: &mut dyn Write, item: &noderun_executor::Item| {
@@ -341,8 +344,9 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         }
         if !args.quiet {
             eprintln!(
-                "noderun: {} items: {} succeeded, {} failed, {} not run in {:.2}s",
+                "noderun: {} item{}: {} succeeded, {} failed, {} not run in {:.2}s",
                 summary.items,
+                if summary.items == 1 { "" } else { "s" },
                 summary.succeeded,
                 summary.failed,
                 summary.not_run,

@@ -187,10 +187,7 @@ fn malformed_line_in_the_middle_with_continue_on_fail() {
         out.lines(),
         [
             ok_line(0),
-            error_line(
-                1,
-                "line 2: not valid JSON (expected value at line 1 column 8)"
-            ),
+            error_line(1, "line 2: not valid JSON (expected value at column 8)"),
             ok_line(2),
         ]
     );
@@ -210,7 +207,7 @@ fn malformed_line_in_the_middle_stops_the_run() {
     assert_eq!(out.lines(), [ok_line(0)]);
     assert_eq!(
         out.stderr,
-        "noderun: error: item 1: line 2: not valid JSON (expected value at line 1 column 8)\n"
+        "noderun: error: item 1: line 2: not valid JSON (expected value at column 8)\n"
     );
     assert_eq!(out.code, 2);
     assert_eq!(
@@ -240,7 +237,7 @@ fn the_summary_line_counts_what_was_not_run() {
     );
     assert_eq!(
         stderr[1],
-        "noderun: error: item 1: line 2: not valid JSON (expected ident at line 1 column 2)"
+        "noderun: error: item 1: line 2: not valid JSON (expected ident at column 2)"
     );
     assert_eq!(out.code, 2);
 }
@@ -352,18 +349,13 @@ fn blank_lines_are_skipped_but_counted() {
         [
             ok_line(0),
             ok_line(1),
-            error_line(
-                2,
-                "line 7: not valid JSON (expected ident at line 1 column 2)"
-            ),
+            error_line(2, "line 7: not valid JSON (expected ident at column 2)"),
         ]
     );
     assert_eq!(out.code, 0);
 }
 
 #[test]
-#[ignore = "wrong line number: leading blank lines that fill a whole read buffer (64 KiB) are \
-            skipped before line counting starts, so line 70001 is reported as line 4465"]
 fn many_leading_blank_lines_are_counted() {
     // 70 000 blank lines are more than one read of the input (a slow producer whose first
     // write is blank lines gives the same).
@@ -378,7 +370,7 @@ fn many_leading_blank_lines_are_counted() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: item 0: line 70001: not valid JSON (expected ident at line 1 column 2)\n"
+        "noderun: error: item 0: line 70001: not valid JSON (expected ident at column 2)\n"
     );
     assert_eq!(out.code, 2);
 }
@@ -423,15 +415,13 @@ fn a_truncated_json_array_stops_the_run() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: item 0: the input is not a valid JSON array: EOF while parsing a value at line 1 column 20\n"
+        "noderun: error: the input is not a valid JSON array: EOF while parsing a value at line 1 column 20\n"
     );
     assert_eq!(out.code, 2);
     assert_eq!(directus.requests(), 0);
 }
 
 #[test]
-#[ignore = "items lost with exit 0: with --continue-on-fail a JSON array that cannot be parsed \
-            gives one error item (pairedItem 0) and exit 0, although no input item was read"]
 fn a_truncated_json_array_is_an_input_error_even_with_continue_on_fail() {
     let directus = Directus::start();
     let creds = directus.credentials("array_truncated_continue");
@@ -575,8 +565,6 @@ fn a_wrongly_typed_parameter() {
 }
 
 #[test]
-#[ignore = "secret visible: a secret (password) parameter of the wrong type is echoed in the \
-            message, e.g. \"Parameter 'password' must be of type string; got a number 12345678\""]
 fn a_wrongly_typed_secret_is_not_echoed() {
     let directus = Directus::start();
     let creds = directus.credentials("wrong_type_secret");

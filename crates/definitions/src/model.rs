@@ -219,7 +219,7 @@ pub struct TypeOptions {
 #[serde(untagged)]
 pub enum PropertyOption {
     /// A choice of an `options` or `multiOptions` property.
-    Choice(Choice),
+    Choice(Box<Choice>),
     /// A sub-property of a `collection`.
     Property(Box<Property>),
     /// A group of a `fixedCollection`.
@@ -429,7 +429,7 @@ impl Property {
     /// The choices of an `options`/`multiOptions` property.
     pub fn choices(&self) -> impl Iterator<Item = &Choice> {
         self.options.iter().filter_map(|o| match o {
-            PropertyOption::Choice(c) => Some(c),
+            PropertyOption::Choice(c) => Some(c.as_ref()),
             _ => None,
         })
     }

@@ -743,22 +743,22 @@ fn check_properties(
                     format!("duplicate option {key}"),
                 );
             }
-            if let PropertyOption::Choice(c) = o {
-                if let Some(routing) = &c.routing {
-                    let mut inner = Vec::new();
-                    check_expressions(
-                        &serde_json::to_value(routing).unwrap_or_default(),
-                        "",
-                        "",
-                        &mut inner,
+            if let PropertyOption::Choice(c) = o
+                && let Some(routing) = &c.routing
+            {
+                let mut inner = Vec::new();
+                check_expressions(
+                    &serde_json::to_value(routing).unwrap_or_default(),
+                    "",
+                    "",
+                    &mut inner,
+                );
+                for pr in inner {
+                    push(
+                        i,
+                        &format!("/options/{oi}/routing{}", pr.pointer),
+                        pr.message,
                     );
-                    for pr in inner {
-                        push(
-                            i,
-                            &format!("/options/{oi}/routing{}", pr.pointer),
-                            pr.message,
-                        );
-                    }
                 }
             }
         }

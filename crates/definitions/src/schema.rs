@@ -178,15 +178,19 @@ fn condition(
             }
             props.insert((*k).clone(), json!({"enum": vals}));
         }
-        json!({"properties": props, "required": required})
+        let mut schema = json!({"properties": props});
+        if !required.is_empty() {
+            schema["required"] = Value::Array(required);
+        }
+        schema
     };
     let projected = |k: &String| -> Vec<Value> {
         let mut vals: Vec<Value> = vec![];
         for s in shown_in {
-            if let Some(v) = s.get(k) {
-                if !vals.contains(v) {
-                    vals.push(v.clone());
-                }
+            if let Some(v) = s.get(k)
+                && !vals.contains(v)
+            {
+                vals.push(v.clone());
             }
         }
         vals

@@ -78,7 +78,14 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
     let instance = e.instance().as_ref();
     let (bare, within) = label(&path);
     let name = format!("'{bare}'");
-    let got = render(instance);
+    // A secret's value is never repeated in a message, whatever its type.
+    let secret =
+        subschema(schema, &path).and_then(|s| s.get("writeOnly")) == Some(&Value::Bool(true));
+    let got = if secret {
+        "(value hidden)".to_string()
+    } else {
+        render(instance)
+    };
     match e.kind() {
         ValidationErrorKind::Required { property } => {
             let mut full = path.clone();

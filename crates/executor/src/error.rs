@@ -10,7 +10,7 @@ pub struct ItemFailure {
     /// The parameter at fault, when one is.
     pub parameter: Option<String>,
     /// The details given to users (message, n8n headline, HTTP status, service code).
-    pub details: ItemError,
+    pub details: Box<ItemError>,
     /// Seconds the server asked to wait (`Retry-After`), on 429 and 503.
     pub retry_after: Option<std::time::Duration>,
 }
@@ -35,12 +35,12 @@ impl ItemFailure {
         ItemFailure {
             kind,
             parameter: None,
-            details: ItemError {
+            details: Box::new(ItemError {
                 message: message.into(),
                 description: None,
                 http_code: None,
                 code: None,
-            },
+            }),
             retry_after: None,
         }
     }

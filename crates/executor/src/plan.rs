@@ -197,8 +197,11 @@ impl Plan {
         let mut r = self.credential_secrets.clone();
         if let Some(parameters) = parameters {
             for path in &self.secret_parameters {
-                if let Some(Value::String(s)) = get_path(parameters, &path.join(".")) {
-                    r.add(s);
+                match get_path(parameters, &path.join(".")) {
+                    Some(Value::String(s)) => r.add(s),
+                    Some(Value::Null) | None => {}
+                    // A secret of the wrong type is still a secret: hide its JSON text.
+                    Some(other) => r.add(&other.to_string()),
                 }
             }
         }
@@ -326,13 +329,12 @@ impl Plan {
                 self_value,
                 ..base_scope
             };
-            if let Some(request) = &step.request {
-                if let Some(Value::Object(r)) = request
+            if let Some(request) = &step.request
+                && let Some(Value::Object(r)) = request
                     .resolve_dropping_undefined(&scope)
                     .map_err(routing_error)?
-                {
-                    options.merge(r);
-                }
+            {
+                options.merge(r);
             }
             if let Some(send) = &step.send {
                 let property = send
@@ -486,10 +488,10 @@ fn collect(
     }
     match p.kind {
         PropertyType::Options => {
-            if let Some(choice) = p.choices().find(|c| &c.value == value) {
-                if let Some(routing) = &choice.routing {
-                    push(routing)?;
-                }
+            if let Some(choice) = p.choices().find(|c| &c.value == value)
+                && let Some(routing) = &choice.routing
+            {
+                push(routing)?;
             }
         }
         PropertyType::Collection => {

@@ -30,7 +30,17 @@ pub(crate) fn items(
         vec![serde_json::json!({"success": true})]
     } else {
         let body = parse_body(&response, host)?;
-        post_receive(vec![body], plan)?
+        let not_json = body.is_string().then(|| {
+            let kind = header(&response, "content-type").unwrap_or_else(|| "non-JSON".into());
+            let kind = kind
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            format!("{host} answered HTTP {status} with a {kind} body where JSON was expected")
+        });
+        post_receive(vec![body], plan, not_json.as_deref())?
     };
     let cookies = set_cookies(&response);
     let mut out = Vec::with_capacity(values.len());
@@ -92,65 +102,55 @@ fn parse_body(response: &HttpResponse, host: &str) -> Result<Value, ItemFailure>
     }
 }
 
-fn post_receive(mut values: Vec<Value>, plan: &ResponsePlan) -> Result<Vec<Value>, ItemFailure> {
+fn post_receive(
+    mut values: Vec<Value>,
+    plan: &ResponsePlan,
+    not_json: Option<&str>,
+) -> Result<Vec<Value>, ItemFailure> {
     for action in &plan.post_receive {
-        let (enabled, apply): (
-            &Option<Value>,
-            Box<dyn Fn(Vec<Value>) -> Result<Vec<Value>, ItemFailure>>,
-        ) = match action {
-            PostReceive::RootProperty {
-                enabled,
-                properties,
-            } => (
-                enabled,
-                Box::new(move |values: Vec<Value>| {
-                    let mut out = Vec::new();
-                    for v in values {
-                        let taken = match &v {
-                            Value::Object(m) => get_path(m, &properties.property).cloned(),
-                            _ => None,
-                        };
-                        match taken {
-                            Some(Value::Array(items)) => out.extend(items),
-                            Some(other) => out.push(other),
-                            None => {
-                                return Err(ItemFailure::new(
-                                    FailureKind::Response,
-                                    format!(
-                                        "the response has no property '{}'",
-                                        properties.property
-                                    ),
-                                ));
-                            }
+        let enabled = match action {
+            PostReceive::RootProperty { enabled, .. } | PostReceive::Limit { enabled, .. } => {
+                enabled
+            }
+        };
+        if let Some(e) = enabled
+            && !truthy(evaluate(e, plan)?.as_ref())
+        {
+            continue;
+        }
+        values = match action {
+            PostReceive::RootProperty { properties, .. } => {
+                let mut out = Vec::new();
+                for v in values {
+                    let taken = match &v {
+                        Value::Object(m) => get_path(m, &properties.property).cloned(),
+                        _ => None,
+                    };
+                    match taken {
+                        Some(Value::Array(items)) => out.extend(items),
+                        Some(other) => out.push(other),
+                        None => {
+                            let missing =
+                                format!("the response has no property '{}'", properties.property);
+                            let message = match not_json {
+                                Some(context) => format!("{context}: {missing}"),
+                                None => missing,
+                            };
+                            return Err(ItemFailure::new(FailureKind::Response, message));
                         }
                     }
-                    Ok(out)
-                }),
-            ),
-            PostReceive::Limit {
-                enabled,
-                properties,
-            } => {
+                }
+                out
+            }
+            PostReceive::Limit { properties, .. } => {
                 let max = evaluate(&properties.max_results, plan)?
                     .as_ref()
                     .and_then(Value::as_f64)
                     .unwrap_or(f64::MAX);
-                (
-                    enabled,
-                    Box::new(move |mut values: Vec<Value>| {
-                        values.truncate(max.max(0.0) as usize);
-                        Ok(values)
-                    }),
-                )
+                values.truncate(max.max(0.0) as usize);
+                values
             }
         };
-        let on = match enabled {
-            None => true,
-            Some(e) => truthy(evaluate(e, plan)?.as_ref()),
-        };
-        if on {
-            values = apply(values)?;
-        }
     }
     Ok(values)
 }

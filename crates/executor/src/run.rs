@@ -172,8 +172,7 @@ impl Runner {
         let (spec, response_plan) = self.plan.request_for(index, item, parameters)?;
         let started = Instant::now();
         let host = reqwest::Url::parse(&spec.url)
-            .ok()
-            .and_then(|u| u.host_str().map(String::from))
+            .map(|u| crate::transport::host_of(&u))
             .unwrap_or_default();
         let response = self.transport.send(&spec).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -283,7 +282,7 @@ impl Runner {
                         json,
                         binary: None,
                         paired_item: paired,
-                        error: Some(failure.details.clone()),
+                        error: Some((*failure.details).clone()),
                     }
                 };
                 match self.settings.on_error {

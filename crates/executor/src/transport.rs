@@ -88,7 +88,9 @@ impl Transport {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let limit = self.settings.max_response_bytes;
-        if response.content_length().is_some_and(|l| l > limit as u64) {
+        // An error's body only explains the status: past the limit it is cut, not refused.
+        let is_error = status >= 400;
+        if !is_error && response.content_length().is_some_and(|l| l > limit as u64) {
             return Err(too_large(&host, limit));
         }
         let mut body = Vec::new();
@@ -98,6 +100,10 @@ impl Transport {
             .map_err(|e| network_failure(&e, &host, &self.settings))?
         {
             if body.len() + chunk.len() > limit {
+                if is_error {
+                    body.extend_from_slice(&chunk[..limit - body.len()]);
+                    break;
+                }
                 return Err(too_large(&host, limit));
             }
             body.extend_from_slice(&chunk);
@@ -110,7 +116,8 @@ impl Transport {
     }
 }
 
-fn host_of(url: &reqwest::Url) -> String {
+/// `host:port` of a URL, as messages name it.
+pub(crate) fn host_of(url: &reqwest::Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_string(),
@@ -171,7 +178,7 @@ fn network_failure(e: &reqwest::Error, host: &str, settings: &Settings) -> ItemF
     {
         (
             "The secure (TLS) connection could not be established",
-            format!("TLS handshake with {host} failed: {chain}"),
+            format!("TLS handshake with {host} failed: {chain}; does the server speak HTTPS?"),
         )
     } else if e.is_body()
         || e.is_decode()

@@ -296,10 +296,7 @@ impl Parser {
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, Error> {
         let mut left = self.unary()?;
-        loop {
-            let Some((op, prec)) = self.peek_punct().and_then(binop) else {
-                break;
-            };
+        while let Some((op, prec)) = self.peek_punct().and_then(binop) {
             if prec < min_prec {
                 break;
             }
