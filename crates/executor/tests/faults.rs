@@ -29,7 +29,6 @@ const TOKEN: &str = "static-token-123";
 
 /// How messages about an HTTP status or a response body name the server: its host, without the
 /// port (network failures name host and port).
-const HOST_NAME: &str = "127.0.0.1";
 
 /// Short limits so that timeouts are quick to provoke and a body of 2 KiB is "huge".
 fn settings() -> Settings {
