@@ -27,9 +27,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// must never show in an output.
 const TOKEN: &str = "static-token-123";
 
-/// How messages about an HTTP status or a response body name the server: its host, without the
-/// port (network failures name host and port).
-
 /// Short limits so that timeouts are quick to provoke and a body of 2 KiB is "huge".
 fn settings() -> Settings {
     Settings {
