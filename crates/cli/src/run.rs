@@ -30,7 +30,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE")]
     workflow_node: Option<PathBuf>,
     /// Credential fields as a JSON file (for Directus: url, accessToken). Without it the
-    /// environment is read: <NODE>_URL and <NODE>_TOKEN (e.g. DIRECTUS_URL, DIRECTUS_TOKEN).
+    /// environment is read: `<NODE>_URL` and `<NODE>_TOKEN` (e.g. DIRECTUS_URL, DIRECTUS_TOKEN).
     #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
     /// A failed item becomes an error item in the output instead of stopping the run.

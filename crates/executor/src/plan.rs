@@ -3,7 +3,8 @@
 //! Everything that does not depend on the item is done once in [`Plan::new`]: displayOptions
 //! and defaults (n8n applies them to the node's raw parameters, so they cannot change per item),
 //! expressions parsed, the routing of every shown property collected in n8n's order. Per item,
-//! [`Plan::request_for`] only evaluates expressions, validates and assembles the request.
+//! [`Plan::parameters_for`] and the request building only evaluate expressions, validate and
+//! assemble the request.
 
 use std::sync::Arc;
 
