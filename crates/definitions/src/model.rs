@@ -39,7 +39,8 @@ pub struct NodeDescription {
     /// Credential types the node uses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<CredentialRef>,
-    /// Request options every operation starts from (base URL, headers).
+    /// Request options every operation starts from (base URL, headers); evaluated once per run,
+    /// so their expressions may use `$credentials` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_defaults: Option<RequestOptions>,
     /// The node's parameters, in display order.

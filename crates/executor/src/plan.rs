@@ -38,24 +38,22 @@ impl RequestSpec {
     }
 }
 
-/// What to do with the response of one item.
-#[derive(Debug, Clone)]
+/// What to do with the responses of a run (the same for every item).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ResponsePlan {
     pub post_receive: Vec<PostReceive>,
     pub cookies: Vec<(String, String)>,
-    pub parameters: Map<String, Value>,
 }
 
 /// One property's routing, with the path of the value it routes.
 #[derive(Debug)]
 struct Step {
-    value_path: Vec<String>,
+    /// Dotted path of the routed value in the parameters.
+    value_path: String,
     /// The collection holding the value (`$self`), if any.
-    self_path: Option<Vec<String>>,
+    self_path: Option<String>,
     request: Option<Resolvable>,
     send: Option<CompiledSend>,
-    post_receive: Vec<PostReceive>,
-    cookies: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -77,9 +75,12 @@ pub struct Plan {
     raw_parameters: Map<String, Value>,
     json_parameters: Vec<Vec<String>>,
     secret_parameters: Vec<Vec<String>>,
-    defaults: Resolvable,
-    auth_headers: Resolvable,
-    auth_qs: Resolvable,
+    /// `requestDefaults` evaluated once (they may use `$credentials` only).
+    defaults: Value,
+    /// The credential's headers and query parameters, evaluated once.
+    auth_headers: Map<String, Value>,
+    auth_qs: Map<String, Value>,
+    pub(crate) response: ResponsePlan,
     steps: Vec<Step>,
     credentials: Credentials,
     credential_secrets: Redactor,
@@ -119,46 +120,42 @@ impl Plan {
         n.operation(&resource, &operation)
             .map_err(|e| SetupError(e.to_string()))?;
 
-        let mut json_parameters = Vec::new();
-        let mut secret_parameters = Vec::new();
-        let mut steps = Vec::new();
+        let mut collected = Collected::default();
         for p in &n.description.properties {
             if !effective.contains_key(&p.name) || !is_displayed(p, &effective, &effective) {
                 continue;
             }
-            collect(
-                p,
-                &effective,
-                &[],
-                None,
-                &mut steps,
-                &mut json_parameters,
-                &mut secret_parameters,
-            )
-            .map_err(|e| setup(e, "routing of"))?;
+            collect(p, &effective, &[], &mut collected).map_err(|e| setup(e, "routing of"))?;
         }
         let parameters_resolvable = Resolvable::new(&Value::Object(effective.clone()))
             .map_err(|e| setup(e, "Parameter"))?;
+        let credentials_scope = Scope {
+            credentials: Some(credentials.fields()),
+            ..Scope::default()
+        };
         let defaults = Resolvable::new(
             &serde_json::to_value(&n.description.request_defaults).unwrap_or_default(),
         )
-        .map_err(|e| setup(e, "requestDefaults"))?;
+        .and_then(|r| r.resolve_dropping_undefined(&credentials_scope))
+        .map_err(|e| setup(e, "requestDefaults"))?
+        .unwrap_or_default();
         let credential_type = n
             .description
             .credentials
             .first()
             .and_then(|c| registry.credential(&c.name))
             .map(|c| &c.authenticate.properties);
-        let auth_headers = Resolvable::new(&Value::Object(
-            credential_type
-                .map(|a| a.headers.clone())
-                .unwrap_or_default(),
-        ))
-        .map_err(|e| setup(e, "credential header"))?;
-        let auth_qs = Resolvable::new(&Value::Object(
-            credential_type.map(|a| a.qs.clone()).unwrap_or_default(),
-        ))
-        .map_err(|e| setup(e, "credential query parameter"))?;
+        let evaluate_auth = |entries: Option<&Map<String, Value>>, what: &str| {
+            Resolvable::new(&Value::Object(entries.cloned().unwrap_or_default()))
+                .and_then(|r| r.resolve_dropping_undefined(&credentials_scope))
+                .map_err(|e| setup(e, what))
+                .map(|v| match v {
+                    Some(Value::Object(m)) => m,
+                    _ => Map::new(),
+                })
+        };
+        let auth_headers = evaluate_auth(credential_type.map(|a| &a.headers), "credential header")?;
+        let auth_qs = evaluate_auth(credential_type.map(|a| &a.qs), "credential query parameter")?;
         let mut credential_secrets = Redactor::default();
         credentials
             .secrets()
@@ -169,12 +166,13 @@ impl Plan {
             operation,
             parameters: parameters_resolvable,
             raw_parameters: effective,
-            json_parameters,
-            secret_parameters,
+            json_parameters: collected.json_parameters,
+            secret_parameters: collected.secret_parameters,
             defaults,
             auth_headers,
             auth_qs,
-            steps,
+            response: collected.response,
+            steps: collected.steps,
             credentials,
             credential_secrets,
             registry,
@@ -218,9 +216,8 @@ impl Plan {
         index: usize,
         item: &Item,
     ) -> Result<Map<String, Value>, ItemFailure> {
-        let json = Value::Object(item.json.clone());
         let scope = Scope {
-            json: Some(&json),
+            json: Some(&item.json),
             parameter: Some(&self.raw_parameters),
             credentials: None,
             item_index: index,
@@ -278,10 +275,9 @@ impl Plan {
         index: usize,
         item: &Item,
         parameters: &Map<String, Value>,
-    ) -> Result<(RequestSpec, ResponsePlan), ItemFailure> {
-        let json = Value::Object(item.json.clone());
+    ) -> Result<RequestSpec, ItemFailure> {
         let base_scope = Scope {
-            json: Some(&json),
+            json: Some(&item.json),
             parameter: Some(parameters),
             credentials: Some(self.credentials.fields()),
             item_index: index,
@@ -293,11 +289,7 @@ impl Plan {
                 format!("routing expression {source} failed: {}", e.message),
             )
         };
-        let defaults = self
-            .defaults
-            .resolve_dropping_undefined(&base_scope)
-            .map_err(routing_error)?
-            .unwrap_or_default();
+        let defaults = &self.defaults;
         let mut options = RequestOptions {
             method: Method::Get,
             base_url: defaults
@@ -314,17 +306,12 @@ impl Plan {
                 .unwrap_or_default(),
             body: Value::Object(Map::new()),
         };
-        let mut response = ResponsePlan {
-            post_receive: Vec::new(),
-            cookies: Vec::new(),
-            parameters: parameters.clone(),
-        };
         for step in &self.steps {
-            let value = get_path(parameters, &step.value_path.join("."));
+            let value = get_path(parameters, &step.value_path);
             let self_value = step
                 .self_path
                 .as_ref()
-                .and_then(|p| get_path(parameters, &p.join(".")));
+                .and_then(|p| get_path(parameters, p));
             let scope = Scope {
                 value,
                 self_value,
@@ -369,30 +356,10 @@ impl Plan {
                     }
                 }
             }
-            response
-                .post_receive
-                .extend(step.post_receive.iter().cloned());
-            response.cookies.extend(step.cookies.iter().cloned());
         }
-        let auth_scope = Scope {
-            credentials: Some(self.credentials.fields()),
-            ..Scope::default()
-        };
-        if let Some(Value::Object(h)) = self
-            .auth_headers
-            .resolve_dropping_undefined(&auth_scope)
-            .map_err(routing_error)?
-        {
-            options.headers.extend(h);
-        }
-        if let Some(Value::Object(q)) = self
-            .auth_qs
-            .resolve_dropping_undefined(&auth_scope)
-            .map_err(routing_error)?
-        {
-            options.qs.extend(q);
-        }
-        Ok((options.finish(), response))
+        options.headers.extend(self.auth_headers.clone());
+        options.qs.extend(self.auth_qs.clone());
+        Ok(options.finish())
     }
 }
 
@@ -454,59 +421,62 @@ fn undefined_message(path: &str, source: &str, template: &Template, item: &Item)
     }
 }
 
+/// What walking the shown properties gathers for a run.
+#[derive(Default)]
+struct Collected {
+    steps: Vec<Step>,
+    response: ResponsePlan,
+    json_parameters: Vec<Vec<String>>,
+    secret_parameters: Vec<Vec<String>>,
+}
+
+type CompileError = (String, String, noderun_expression::Error);
+
 /// Walks one shown property: its own routing, the routing of the chosen option, and, for
 /// collections, the sub-properties that are set (n8n's `getRequestOptionsFromParameters`).
 fn collect(
     p: &Property,
     values: &Map<String, Value>,
     parent: &[String],
-    self_path: Option<&[String]>,
-    steps: &mut Vec<Step>,
-    json_parameters: &mut Vec<Vec<String>>,
-    secret_parameters: &mut Vec<Vec<String>>,
-) -> Result<(), (String, String, noderun_expression::Error)> {
+    into: &mut Collected,
+) -> Result<(), CompileError> {
     let mut path = parent.to_vec();
     path.push(p.name.clone());
     let Some(value) = values.get(&p.name) else {
         return Ok(());
     };
     if p.kind == PropertyType::Json {
-        json_parameters.push(path.clone());
+        into.json_parameters.push(path.clone());
     }
     if p.is_secret() {
-        secret_parameters.push(path.clone());
+        into.secret_parameters.push(path.clone());
     }
-    let mut push = |routing: &Routing| -> Result<(), (String, String, noderun_expression::Error)> {
-        steps.push(compile(
+    let self_path = (!parent.is_empty()).then(|| parent.join("."));
+    let push = |routing: &Routing, into: &mut Collected| -> Result<(), CompileError> {
+        let step = compile(
             routing,
-            path.clone(),
-            self_path.map(<[String]>::to_vec),
-        )?);
+            path.join("."),
+            self_path.clone(),
+            &mut into.response,
+        )?;
+        into.steps.push(step);
         Ok(())
     };
     if let Some(routing) = &p.routing {
-        push(routing)?;
+        push(routing, into)?;
     }
     match p.kind {
         PropertyType::Options => {
             if let Some(choice) = p.choices().find(|c| &c.value == value)
                 && let Some(routing) = &choice.routing
             {
-                push(routing)?;
+                push(routing, into)?;
             }
         }
         PropertyType::Collection => {
             if let Value::Object(sub_values) = value {
                 for sub in p.sub_properties() {
-                    collect(
-                        sub,
-                        sub_values,
-                        &path,
-                        Some(&path),
-                        steps,
-                        json_parameters,
-                        secret_parameters,
-                    )?;
+                    collect(sub, sub_values, &path, into)?;
                 }
             }
         }
@@ -517,9 +487,10 @@ fn collect(
 
 fn compile(
     routing: &Routing,
-    value_path: Vec<String>,
-    self_path: Option<Vec<String>>,
-) -> Result<Step, (String, String, noderun_expression::Error)> {
+    value_path: String,
+    self_path: Option<String>,
+    response: &mut ResponsePlan,
+) -> Result<Step, CompileError> {
     let request = routing
         .request
         .as_ref()
@@ -528,29 +499,31 @@ fn compile(
     let send = routing
         .send
         .as_ref()
-        .map(
-            |s| -> Result<CompiledSend, (String, String, noderun_expression::Error)> {
-                Ok(CompiledSend {
-                    kind: s.kind,
-                    property: Resolvable::new(&Value::String(s.property.clone()))?,
-                    value: s.value.as_ref().map(Resolvable::new).transpose()?,
-                    dotted: s.property_in_dot_notation.unwrap_or(true),
-                })
-            },
-        )
+        .map(|s| -> Result<CompiledSend, CompileError> {
+            Ok(CompiledSend {
+                kind: s.kind,
+                property: Resolvable::new(&Value::String(s.property.clone()))?,
+                value: s.value.as_ref().map(Resolvable::new).transpose()?,
+                dotted: s.property_in_dot_notation.unwrap_or(true),
+            })
+        })
         .transpose()?;
-    let output = routing.output.clone().unwrap_or_default();
+    if let Some(output) = &routing.output {
+        response
+            .post_receive
+            .extend(output.post_receive.iter().cloned());
+        response.cookies.extend(
+            output
+                .cookies
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
+        );
+    }
     Ok(Step {
         value_path,
         self_path,
         request,
         send,
-        post_receive: output.post_receive,
-        cookies: output
-            .cookies
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string()))
-            .collect(),
     })
 }
 

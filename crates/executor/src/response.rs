@@ -14,6 +14,7 @@ use crate::transport::HttpResponse;
 pub(crate) fn items(
     response: HttpResponse,
     plan: &ResponsePlan,
+    parameters: &Map<String, Value>,
     host: &str,
 ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
     let status = response.status;
@@ -40,7 +41,7 @@ pub(crate) fn items(
                 .to_string();
             format!("{host} answered HTTP {status} with a {kind} body where JSON was expected")
         });
-        post_receive(vec![body], plan, not_json.as_deref())?
+        post_receive(vec![body], plan, parameters, not_json.as_deref())?
     };
     let cookies = set_cookies(&response);
     let mut out = Vec::with_capacity(values.len());
@@ -105,6 +106,7 @@ fn parse_body(response: &HttpResponse, host: &str) -> Result<Value, ItemFailure>
 fn post_receive(
     mut values: Vec<Value>,
     plan: &ResponsePlan,
+    parameters: &Map<String, Value>,
     not_json: Option<&str>,
 ) -> Result<Vec<Value>, ItemFailure> {
     for action in &plan.post_receive {
@@ -114,7 +116,7 @@ fn post_receive(
             }
         };
         if let Some(e) = enabled
-            && !truthy(evaluate(e, plan)?.as_ref())
+            && !truthy(evaluate(e, parameters)?.as_ref())
         {
             continue;
         }
@@ -143,7 +145,7 @@ fn post_receive(
                 out
             }
             PostReceive::Limit { properties, .. } => {
-                let max = evaluate(&properties.max_results, plan)?
+                let max = evaluate(&properties.max_results, parameters)?
                     .as_ref()
                     .and_then(Value::as_f64)
                     .unwrap_or(f64::MAX);
@@ -155,9 +157,9 @@ fn post_receive(
     Ok(values)
 }
 
-fn evaluate(value: &Value, plan: &ResponsePlan) -> Result<Option<Value>, ItemFailure> {
+fn evaluate(value: &Value, parameters: &Map<String, Value>) -> Result<Option<Value>, ItemFailure> {
     let scope = Scope {
-        parameter: Some(&plan.parameters),
+        parameter: Some(parameters),
         ..Scope::default()
     };
     Resolvable::new(value)

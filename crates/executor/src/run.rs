@@ -127,14 +127,13 @@ impl Runner {
     ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
         let parameters = self.plan.parameters_for(index, item)?;
         if self.settings.dry_run {
-            let (spec, _) = self.plan.request_for(index, item, &parameters)?;
+            let spec = self.plan.request_for(index, item, &parameters)?;
             let mut json = Map::new();
             json.insert("method".into(), Value::String(spec.method.as_str().into()));
             json.insert("url".into(), Value::String(spec.url));
             json.insert("body".into(), spec.body.unwrap_or(Value::Null));
             return Ok(vec![json]);
         }
-        let redactor = self.plan.redactor_for(Some(&parameters));
         let attempts = self.settings.attempts();
         let mut attempt = 1;
         loop {
@@ -155,6 +154,7 @@ impl Runner {
                     attempt += 1;
                 }
                 Err(mut f) => {
+                    let redactor = self.plan.redactor_for(Some(&parameters));
                     f.details.message = redactor.scrub(&f.details.message);
                     return Err(f);
                 }
@@ -169,7 +169,7 @@ impl Runner {
         item: &Item,
         parameters: &Map<String, Value>,
     ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
-        let (spec, response_plan) = self.plan.request_for(index, item, parameters)?;
+        let spec = self.plan.request_for(index, item, parameters)?;
         let started = Instant::now();
         let host = reqwest::Url::parse(&spec.url)
             .map(|u| crate::transport::host_of(&u))
@@ -193,7 +193,7 @@ impl Runner {
                 "request failed"
             ),
         }
-        crate::response::items(response?, &response_plan, &host)
+        crate::response::items(response?, &self.plan.response, parameters, &host)
     }
 
     /// Runs a stream of input entries (an entry that could not be read is an `Err` with the

@@ -92,9 +92,11 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
         c.insert(name, object);
         out.push(c);
     }
-    // Each choice of every option inside the collections, one case per choice.
-    for p in properties
+    // Each choice of every option inside the shown collections, one case per choice.
+    let shown = noderun_definitions::display::visible_properties(properties, state);
+    for p in shown
         .iter()
+        .map(|&i| &properties[i])
         .filter(|p| p.kind == PropertyType::Collection)
     {
         for sub in p.sub_properties() {

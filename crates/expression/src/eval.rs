@@ -9,7 +9,7 @@ use crate::parse::{BinOp, Callee, Expr, Global, Method, Var, number};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
     /// `$json`: the current item's json.
-    pub json: Option<&'a Value>,
+    pub json: Option<&'a Map<String, Value>>,
     /// `$parameter`: the node's resolved parameters.
     pub parameter: Option<&'a Map<String, Value>>,
     /// `$value`: the value of the parameter being routed.
@@ -26,16 +26,100 @@ pub struct Scope<'a> {
 
 type R = Result<Option<Value>, Error>;
 
+/// A value during evaluation: borrowed from the scope or the expression where possible, so that
+/// paths such as `$json.a.b` copy only what they end on.
+enum Val<'a> {
+    Undefined,
+    Borrowed(&'a Value),
+    Map(&'a Map<String, Value>),
+    Owned(Value),
+}
+
+impl<'a> Val<'a> {
+    fn from_option(v: Option<Value>) -> Val<'a> {
+        v.map_or(Val::Undefined, Val::Owned)
+    }
+
+    fn into_owned(self) -> Option<Value> {
+        match self {
+            Val::Undefined => None,
+            Val::Borrowed(v) => Some(v.clone()),
+            Val::Map(m) => Some(Value::Object(m.clone())),
+            Val::Owned(v) => Some(v),
+        }
+    }
+
+    /// The property `key` of this value, borrowed when this value is borrowed.
+    fn member(self, key: &str) -> Result<Val<'a>, Error> {
+        let from_map = |m: &'a Map<String, Value>| m.get(key).map_or(Val::Undefined, Val::Borrowed);
+        match self {
+            Val::Map(m) | Val::Borrowed(Value::Object(m)) => Ok(from_map(m)),
+            Val::Borrowed(v) => member_of_owned(Some(v), key).map(Val::from_option),
+            Val::Owned(Value::Object(mut m)) => Ok(Val::from_option(m.remove(key))),
+            Val::Owned(v) => member_of_owned(Some(&v), key).map(Val::from_option),
+            Val::Undefined => member_of_owned(None, key).map(Val::from_option),
+        }
+    }
+
+    fn truthy(&self) -> bool {
+        match self {
+            Val::Undefined => false,
+            Val::Map(_) => true,
+            Val::Borrowed(v) => truthy(Some(v)),
+            Val::Owned(v) => truthy(Some(v)),
+        }
+    }
+}
+
 pub(crate) fn eval(expr: &Expr, scope: &Scope<'_>) -> R {
+    Ok(eval_val(expr, scope)?.into_owned())
+}
+
+fn eval_val<'a>(expr: &'a Expr, scope: &Scope<'a>) -> Result<Val<'a>, Error> {
     Ok(match expr {
-        Expr::Literal(v) => Some(v.clone()),
-        Expr::Undefined => None,
+        Expr::Literal(v) => Val::Borrowed(v),
+        Expr::Undefined => Val::Undefined,
         Expr::Var(var) => variable(*var, scope),
         Expr::Member(target, key) => {
-            let target = eval(target, scope)?;
-            let key = eval(key, scope)?;
-            member(target.as_ref(), key.as_ref())?
+            let target = eval_val(target, scope)?;
+            match eval_val(key, scope)? {
+                Val::Borrowed(Value::String(k)) => target.member(k)?,
+                other => {
+                    let key = other.into_owned();
+                    target.member(
+                        &key.as_ref()
+                            .map_or_else(|| "undefined".into(), to_js_string),
+                    )?
+                }
+            }
         }
+        Expr::Cond(c, a, b) => {
+            if eval_val(c, scope)?.truthy() {
+                eval_val(a, scope)?
+            } else {
+                eval_val(b, scope)?
+            }
+        }
+        Expr::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Nullish), a, b) => {
+            let left = eval_val(a, scope)?;
+            let take_left = match op {
+                BinOp::And => !left.truthy(),
+                BinOp::Or => left.truthy(),
+                _ => !matches!(
+                    left,
+                    Val::Undefined | Val::Borrowed(Value::Null) | Val::Owned(Value::Null)
+                ),
+            };
+            if take_left { left } else { eval_val(b, scope)? }
+        }
+        Expr::Not(a) => Val::Owned(Value::Bool(!eval_val(a, scope)?.truthy())),
+        other => Val::from_option(eval_owned(other, scope)?),
+    })
+}
+
+/// The constructs that compute new values.
+fn eval_owned(expr: &Expr, scope: &Scope<'_>) -> R {
+    Ok(match expr {
         Expr::Call(callee, args) => {
             let args = args
                 .iter()
@@ -46,16 +130,8 @@ pub(crate) fn eval(expr: &Expr, scope: &Scope<'_>) -> R {
                 Callee::Method(target, m) => method(eval(target, scope)?.as_ref(), *m, &args)?,
             }
         }
-        Expr::Not(a) => Some(Value::Bool(!truthy(eval(a, scope)?.as_ref()))),
         Expr::Neg(a) => Some(number(-to_number(eval(a, scope)?.as_ref()))),
         Expr::TypeOf(a) => Some(Value::String(type_of(eval(a, scope)?.as_ref()).to_string())),
-        Expr::Cond(c, a, b) => {
-            if truthy(eval(c, scope)?.as_ref()) {
-                eval(a, scope)?
-            } else {
-                eval(b, scope)?
-            }
-        }
         Expr::Binary(op, a, b) => binary(*op, a, b, scope)?,
         Expr::Array(items) => Some(Value::Array(
             items
@@ -72,26 +148,27 @@ pub(crate) fn eval(expr: &Expr, scope: &Scope<'_>) -> R {
             }
             Some(Value::Object(map))
         }
+        other => eval_val(other, scope)?.into_owned(),
     })
 }
 
-fn variable(var: Var, scope: &Scope<'_>) -> Option<Value> {
+fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
+    let map = |m: Option<&'a Map<String, Value>>| m.map_or(Val::Undefined, Val::Map);
+    let value = |v: Option<&'a Value>| v.map_or(Val::Undefined, Val::Borrowed);
     match var {
         Var::Json => scope
             .json
-            .cloned()
-            .or_else(|| Some(Value::Object(Map::new()))),
-        Var::Parameter => scope.parameter.map(|m| Value::Object(m.clone())),
-        Var::Value => scope.value.cloned(),
-        Var::Credentials => scope.credentials.map(|m| Value::Object(m.clone())),
-        Var::ItemIndex => Some(Value::from(scope.item_index)),
-        Var::SelfValue => scope.self_value.cloned(),
-        Var::Response => scope.response.cloned(),
+            .map_or_else(|| Val::Owned(Value::Object(Map::new())), Val::Map),
+        Var::Parameter => map(scope.parameter),
+        Var::Value => value(scope.value),
+        Var::Credentials => map(scope.credentials),
+        Var::ItemIndex => Val::Owned(Value::from(scope.item_index)),
+        Var::SelfValue => value(scope.self_value),
+        Var::Response => value(scope.response),
     }
 }
 
-fn member(target: Option<&Value>, key: Option<&Value>) -> R {
-    let key_text = key.map(to_js_string).unwrap_or_else(|| "undefined".into());
+fn member_of_owned(target: Option<&Value>, key_text: &str) -> R {
     match target {
         None | Some(Value::Null) => Err(Error::new(format!(
             "cannot read property '{key_text}' of {}",
@@ -101,7 +178,7 @@ fn member(target: Option<&Value>, key: Option<&Value>) -> R {
                 "null"
             }
         ))),
-        Some(Value::Object(m)) => Ok(m.get(&key_text).cloned()),
+        Some(Value::Object(m)) => Ok(m.get(key_text).cloned()),
         Some(Value::Array(a)) if key_text == "length" => Ok(Some(Value::from(a.len()))),
         Some(Value::Array(a)) => Ok(key_text
             .parse::<usize>()
@@ -203,30 +280,6 @@ fn method(target: Option<&Value>, m: Method, args: &[Option<Value>]) -> R {
 
 fn binary(op: BinOp, a: &Expr, b: &Expr, scope: &Scope<'_>) -> R {
     let left = eval(a, scope)?;
-    match op {
-        BinOp::And => {
-            return if truthy(left.as_ref()) {
-                eval(b, scope)
-            } else {
-                Ok(left)
-            };
-        }
-        BinOp::Or => {
-            return if truthy(left.as_ref()) {
-                Ok(left)
-            } else {
-                eval(b, scope)
-            };
-        }
-        BinOp::Nullish => {
-            return if matches!(left, None | Some(Value::Null)) {
-                eval(b, scope)
-            } else {
-                Ok(left)
-            };
-        }
-        _ => {}
-    }
     let right = eval(b, scope)?;
     let (l, r) = (left.as_ref(), right.as_ref());
     Ok(Some(match op {

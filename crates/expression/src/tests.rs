@@ -5,7 +5,7 @@ use crate::{Resolvable, Scope, Template};
 fn eval_with(src: &str, json: &Value) -> Result<Option<Value>, String> {
     let params = json!({"collection": "articles", "mode": "json"});
     let scope = Scope {
-        json: Some(json),
+        json: json.as_object(),
         parameter: params.as_object(),
         value: Some(&json!("v")),
         item_index: 3,
@@ -152,7 +152,7 @@ fn resolvable_parses_once_and_resolves_nested_values() {
     let r = Resolvable::new(&value).unwrap();
     let item = json!({"n": 7});
     let scope = Scope {
-        json: Some(&item),
+        json: item.as_object(),
         item_index: 4,
         ..Scope::default()
     };

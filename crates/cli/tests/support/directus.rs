@@ -1,0 +1,630 @@
+//! The real Directus that `scripts/test` starts, driven as its admin through the REST API:
+//! fresh users, a two-factor user, the captured password reset emails, settings.
+//!
+//! `scripts/test` describes the server with four environment variables; without them the tests
+//! fail (they are never skipped silently).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The variables `scripts/test` exports.
+const VARIABLES: [&str; 4] = [
+    "NODERUN_TEST_DIRECTUS_URL",
+    "NODERUN_TEST_ADMIN_EMAIL",
+    "NODERUN_TEST_ADMIN_PASSWORD",
+    "NODERUN_TEST_MAIL_DIR",
+];
+
+/// The reset URL the server's PASSWORD_RESET_URL_ALLOW_LIST allows (set by
+/// scripts/directus-server).
+pub const ALLOWED_RESET_URL: &str = "http://127.0.0.1:3000/reset-password";
+
+/// How long a reset email may take to reach the mail directory.
+const MAIL_WAIT: Duration = Duration::from_secs(10);
+
+/// The one user with a role (two-factor authentication needs one; the free licence has three
+/// seats). Created or reset on every use, so the suite can run again on the same server.
+const TFA_EMAIL: &str = "noderun-e2e-tfa@example.com";
+const TFA_PASSWORD: &str = "E2e-tfa-Passw0rd-1";
+
+/// A user created for one test.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// The two-factor user and its TOTP secret (base32).
+#[derive(Debug, Clone)]
+pub struct TfaUser {
+    pub user: User,
+    pub secret: String,
+}
+
+/// The token of a captured reset email and the page its link goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResetMail {
+    /// The link without its query, e.g. `http://127.0.0.1:3000/reset-password`.
+    pub page: String,
+    pub token: String,
+}
+
+/// A connection to the server as its admin. Each test makes its own (its own runtime).
+pub struct Directus {
+    pub url: String,
+    mail_dir: PathBuf,
+    runtime: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    admin_token: String,
+}
+
+impl Directus {
+    /// Reads the server's description from the environment and logs in as the admin.
+    ///
+    /// # Panics
+    /// When a variable is missing (with what to do), or the server does not answer.
+    pub fn connect() -> Directus {
+        let missing: Vec<&str> = VARIABLES
+            .iter()
+            .copied()
+            .filter(|v| std::env::var(v).map_or(true, |s| s.trim().is_empty()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "The Directus end-to-end tests need the real Directus server that scripts/test \
+             starts, but {} not set. Run them with `scripts/test` (e.g. `scripts/test -p \
+             noderun --test directus_e2e`), or start a server with `eval \"$(scripts/directus-server \
+             start --fresh)\"` and export NODERUN_TEST_DIRECTUS_URL=$DIRECTUS_URL \
+             NODERUN_TEST_ADMIN_EMAIL=$ADMIN_EMAIL NODERUN_TEST_ADMIN_PASSWORD=$ADMIN_PASSWORD \
+             NODERUN_TEST_MAIL_DIR=$MAIL_DIR.",
+            if missing.len() == 1 {
+                format!("{} is", missing[0])
+            } else {
+                format!("{} are", missing.join(", "))
+            }
+        );
+        let var = |name: &str| std::env::var(name).expect("checked above");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        // No idle connections kept: the runtime only runs during a call, so a connection that
+        // Directus closed in between (Node closes idle ones after 5 s) would not be noticed and
+        // the next request on it would fail.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("an HTTP client");
+        let mut directus = Directus {
+            url: var("NODERUN_TEST_DIRECTUS_URL")
+                .trim_end_matches('/')
+                .to_string(),
+            mail_dir: PathBuf::from(var("NODERUN_TEST_MAIL_DIR")),
+            runtime,
+            http,
+            admin_token: String::new(),
+        };
+        let (email, password) = (
+            var("NODERUN_TEST_ADMIN_EMAIL"),
+            var("NODERUN_TEST_ADMIN_PASSWORD"),
+        );
+        // One admin login for all the tests of the run (its token lasts 15 minutes): a login
+        // costs the server a password hash.
+        static ADMIN_TOKEN: OnceLock<String> = OnceLock::new();
+        directus.admin_token = ADMIN_TOKEN
+            .get_or_init(|| {
+                directus.login(&email, &password)["access_token"]
+                    .as_str()
+                    .expect("an access token")
+                    .to_string()
+            })
+            .clone();
+        directus
+    }
+
+    /// One request; the status and the body (JSON, `Null` when empty, else a string).
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        self.runtime.block_on(async {
+            let mut request = self.http.request(method.clone(), &url);
+            if let Some(t) = token {
+                request = request.bearer_auth(t);
+            }
+            if let Some(b) = &body {
+                request = request.json(b);
+            }
+            let response = request.send().await.unwrap_or_else(|e| {
+                panic!("{method} {url}: {e} (does the Directus of scripts/test still run?)")
+            });
+            let status = response.status().as_u16();
+            let bytes = response.bytes().await.expect("a response body");
+            let value = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            };
+            (status, value)
+        })
+    }
+
+    /// A request that must answer `want`; its body.
+    fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        want: u16,
+    ) -> Value {
+        let (status, value) = self.call(method.clone(), path, token, body);
+        assert_eq!(status, want, "{method} {path} answered {status}: {value}");
+        value
+    }
+
+    fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+        self.expect(method, path, Some(&self.admin_token), body, want)
+    }
+
+    /// Logs in (json mode); the response's `data`.
+    pub fn login(&self, email: &str, password: &str) -> Value {
+        self.expect(
+            Method::POST,
+            "/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+            200,
+        )["data"]
+            .clone()
+    }
+
+    /// A fresh user without a role (role-less users take no licence seat), with a unique email
+    /// and a password of at least 12 characters.
+    pub fn create_user(&self, tag: &str) -> User {
+        let email = unique_email(tag);
+        let password = format!("E2e-Passw0rd-{}", unique(""));
+        let created = self.admin(
+            Method::POST,
+            "/users?fields=id",
+            Some(json!({"email": email, "password": password, "status": "active"})),
+            200,
+        );
+        User {
+            id: created["data"]["id"]
+                .as_str()
+                .expect("the new user's id")
+                .to_string(),
+            email,
+            password,
+        }
+    }
+
+    /// The two-factor user with a new secret: created with the admin's role if it does not
+    /// exist, else reset (password, status, two-factor off), then two-factor enabled as that
+    /// user. Only one test may use it.
+    pub fn tfa_user(&self) -> TfaUser {
+        let role =
+            self.admin(Method::GET, "/users/me?fields=role", None, 200)["data"]["role"].clone();
+        let found = self.admin(
+            Method::GET,
+            &format!("/users?filter[email][_eq]={TFA_EMAIL}&fields=id"),
+            None,
+            200,
+        );
+        let fields = json!({"password": TFA_PASSWORD, "status": "active", "role": role});
+        let id = match found["data"][0]["id"].as_str() {
+            Some(id) => {
+                self.admin(
+                    Method::PATCH,
+                    &format!("/users/{id}?fields=id"),
+                    Some(fields),
+                    200,
+                );
+                self.admin(
+                    Method::POST,
+                    &format!("/users/{id}/tfa/disable"),
+                    Some(json!({})),
+                    204,
+                );
+                id.to_string()
+            }
+            None => {
+                let mut fields = fields;
+                fields["email"] = json!(TFA_EMAIL);
+                self.admin(Method::POST, "/users?fields=id", Some(fields), 200)["data"]["id"]
+                    .as_str()
+                    .expect("the new user's id")
+                    .to_string()
+            }
+        };
+        let token = self.login(TFA_EMAIL, TFA_PASSWORD)["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_string();
+        let generated = self.expect(
+            Method::POST,
+            "/users/me/tfa/generate",
+            Some(&token),
+            Some(json!({"password": TFA_PASSWORD})),
+            200,
+        );
+        let secret = generated["data"]["secret"]
+            .as_str()
+            .expect("a TOTP secret")
+            .to_string();
+        self.expect(
+            Method::POST,
+            "/users/me/tfa/enable",
+            Some(&token),
+            Some(json!({"secret": secret, "otp": current_totp(&secret)})),
+            204,
+        );
+        TfaUser {
+            user: User {
+                id,
+                email: TFA_EMAIL.into(),
+                password: TFA_PASSWORD.into(),
+            },
+            secret,
+        }
+    }
+
+    /// The id of the user an access token belongs to (`/users/me`: a role-less user may read
+    /// nothing else of itself), or the status of the refusal.
+    pub fn me(&self, access_token: &str) -> Result<String, u16> {
+        match self.call(Method::GET, "/users/me?fields=id", Some(access_token), None) {
+            (200, body) => Ok(body["data"]["id"].as_str().unwrap_or_default().into()),
+            (status, _) => Err(status),
+        }
+    }
+
+    /// The id of the user a session token belongs to, or the status of the refusal.
+    pub fn me_by_session(&self, session_token: &str) -> Result<String, u16> {
+        let url = format!("{}/users/me?fields=id", self.url);
+        let (status, body) = self.runtime.block_on(async {
+            let response = self
+                .http
+                .get(&url)
+                .header("Cookie", format!("directus_session_token={session_token}"))
+                .send()
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("GET {url}: {e} (does the Directus of scripts/test still run?)")
+                });
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        });
+        match status {
+            200 => Ok(body["data"]["id"].as_str().unwrap_or_default().into()),
+            s => Err(s),
+        }
+    }
+
+    /// Sets the password policy (a regex in Directus's `/…/` form) until the guard is dropped,
+    /// which restores the previous one.
+    pub fn password_policy(&self, policy: &str) -> PasswordPolicy<'_> {
+        let previous = self.admin(
+            Method::GET,
+            "/settings?fields=auth_password_policy",
+            None,
+            200,
+        )["data"]["auth_password_policy"]
+            .clone();
+        self.admin(
+            Method::PATCH,
+            "/settings?fields=auth_password_policy",
+            Some(json!({"auth_password_policy": policy})),
+            200,
+        );
+        PasswordPolicy {
+            directus: self,
+            previous,
+        }
+    }
+
+    /// The reset emails sent to `email`, oldest first, once there are `count` of them (waits up
+    /// to 10 s).
+    ///
+    /// # Panics
+    /// When fewer arrive in time.
+    pub fn reset_mails(&self, email: &str, count: usize) -> Vec<ResetMail> {
+        let started = Instant::now();
+        loop {
+            let mails = self.mails_to(email);
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(
+                started.elapsed() < MAIL_WAIT,
+                "{count} reset emails to {email} expected in {} within {MAIL_WAIT:?}; found {mails:?}",
+                self.mail_dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn mails_to(&self, email: &str) -> Vec<ResetMail> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.mail_dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.mail_dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        // <unix-time>-<sequence>.eml: the name orders them.
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p).ok()?;
+                let (headers, body) = split_message(&text);
+                let to = header(headers, "x-sink-to").or_else(|| header(headers, "to"))?;
+                if !to
+                    .trim()
+                    .trim_matches(['<', '>'])
+                    .eq_ignore_ascii_case(email)
+                {
+                    return None;
+                }
+                let quoted = header(headers, "content-transfer-encoding")
+                    .is_some_and(|e| e.trim().eq_ignore_ascii_case("quoted-printable"));
+                let body = if quoted {
+                    quoted_printable(body)
+                } else {
+                    body.to_string()
+                };
+                Some(reset_link(&body).unwrap_or_else(|| {
+                    panic!("the email {} has no link with a token", p.display())
+                }))
+            })
+            .collect()
+    }
+
+    /// A credentials file pointing at the server (no static token: the Authentication
+    /// operations need none), in a directory of the test's own.
+    pub fn credentials_file(&self, test: &str) -> PathBuf {
+        let file = scratch(test).join("credentials.json");
+        std::fs::write(&file, json!({"url": self.url}).to_string()).expect("write");
+        file
+    }
+}
+
+/// Restores the password policy it replaced when dropped (also when the test fails).
+pub struct PasswordPolicy<'a> {
+    directus: &'a Directus,
+    previous: Value,
+}
+
+impl Drop for PasswordPolicy<'_> {
+    fn drop(&mut self) {
+        let (status, body) = self.directus.call(
+            Method::PATCH,
+            "/settings?fields=auth_password_policy",
+            Some(&self.directus.admin_token),
+            Some(json!({"auth_password_policy": self.previous})),
+        );
+        if status != 200 && !std::thread::panicking() {
+            panic!("restoring the password policy answered {status}: {body}");
+        }
+    }
+}
+
+/// A directory of the test's own under Cargo's scratch directory.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("directus_e2e")
+        .join(test);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// A string no other call (in this or another run) gives: `tag`, the process, the time and a
+/// counter.
+pub fn unique(tag: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_nanos();
+    format!(
+        "{tag}{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A unique address for a new user.
+pub fn unique_email(tag: &str) -> String {
+    format!("e2e-{}@example.com", unique(&format!("{tag}-")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emails
+
+fn split_message(text: &str) -> (&str, &str) {
+    text.split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))
+        .unwrap_or((text, ""))
+}
+
+fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
+    headers.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
+
+/// Decodes a quoted-printable body: soft line breaks (`=` at a line's end) removed, `=XX`
+/// turned into the byte.
+pub fn quoted_printable(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            let rest = &bytes[i + 1..];
+            if rest.starts_with(b"\r\n") {
+                i += 3;
+                continue;
+            }
+            if rest.starts_with(b"\n") {
+                i += 2;
+                continue;
+            }
+            if let (Some(&h), Some(&l)) = (rest.first(), rest.get(1))
+                && let (Some(h), Some(l)) = (hex(h), hex(l))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first `…?token=<token>` link of a (decoded) email body.
+fn reset_link(body: &str) -> Option<ResetMail> {
+    let token_char = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    let at = body.find("?token=")?;
+    let start = body[..at]
+        .rfind(|c: char| c == '"' || c == '\'' || c == '>' || c.is_whitespace())
+        .map_or(0, |p| p + 1);
+    let rest = &body[at + "?token=".len()..];
+    let end = rest.find(|c: char| !token_char(c)).unwrap_or(rest.len());
+    Some(ResetMail {
+        page: body[start..at].to_string(),
+        token: rest[..end].to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+/// The claims of a JWT (its middle part, base64url-decoded).
+///
+/// # Panics
+/// When `token` is not three dot-separated parts with a JSON object in the middle.
+pub fn jwt_claims(token: &str) -> Value {
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT (3 dot-separated parts): {token}");
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for c in parts[1].bytes() {
+        let v = alphabet
+            .iter()
+            .position(|a| *a == c)
+            .unwrap_or_else(|| panic!("not base64url: {}", parts[1])) as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    let claims: Value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("the JWT's claims are not JSON ({e}): {token}"));
+    assert!(claims.is_object(), "the JWT's claims: {claims}");
+    claims
+}
+
+/// The RFC 6238 one-time password (SHA-1, 30 s, 6 digits) of a base32 secret at `unix_time`.
+pub fn totp(secret: &str, unix_time: u64) -> String {
+    use hmac::{KeyInit, Mac};
+    let key = base32(secret);
+    let mut mac =
+        hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    mac.update(&(unix_time / 30).to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = (hash[hash.len() - 1] & 0x0f) as usize;
+    let code = u32::from_be_bytes([
+        hash[offset],
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]) & 0x7fff_ffff;
+    format!("{:06}", code % 1_000_000)
+}
+
+/// The current one-time password, with at least 5 s of its 30 s step left (waits for the next
+/// step otherwise), so that it is still valid when the server checks it.
+pub fn current_totp(secret: &str) -> String {
+    loop {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("a clock after 1970");
+        let left = 30.0 - (now.as_secs_f64() % 30.0);
+        if left >= 5.0 {
+            return totp(secret, now.as_secs());
+        }
+        std::thread::sleep(Duration::from_secs_f64(left + 0.2));
+    }
+}
+
+/// RFC 4648 base32 (padding optional, case-insensitive).
+fn base32(text: &str) -> Vec<u8> {
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.trim_end_matches('=').chars() {
+        let v = match c.to_ascii_uppercase() {
+            c @ 'A'..='Z' => c as u64 - 'A' as u64,
+            c @ '2'..='7' => c as u64 - '2' as u64 + 26,
+            other => panic!("not base32: {other:?} in {text}"),
+        };
+        bits = (bits << 5) | v;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn totp_matches_rfc_6238() {
+    // RFC 6238 appendix B, SHA-1, secret "12345678901234567890": the last 6 of its 8 digits.
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    assert_eq!(totp(secret, 59), "287082");
+    assert_eq!(totp(secret, 1_111_111_109), "081804");
+    assert_eq!(totp(secret, 2_000_000_000), "279037");
+}
+
+#[test]
+fn quoted_printable_and_reset_links() {
+    let body = "<a href=3D\"http://127.0.0.=\r\n1:3000/reset-password?token=3DeyJ.ab=\ncd.x_y-z\"\r\nstyle";
+    let decoded = quoted_printable(body);
+    assert_eq!(
+        decoded,
+        "<a href=\"http://127.0.0.1:3000/reset-password?token=eyJ.abcd.x_y-z\"\r\nstyle"
+    );
+    assert_eq!(
+        reset_link(&decoded),
+        Some(ResetMail {
+            page: ALLOWED_RESET_URL.into(),
+            token: "eyJ.abcd.x_y-z".into()
+        })
+    );
+}
