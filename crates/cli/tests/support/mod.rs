@@ -29,11 +29,6 @@ impl Out {
     pub fn items(&self) -> Vec<Value> {
         parse_lines(&self.stdout)
     }
-
-    /// The stdout lines again, as NDJSON to feed to the next run.
-    pub fn ndjson(&self) -> String {
-        self.stdout.clone()
-    }
 }
 
 /// Every line of `text` parsed as JSON.
