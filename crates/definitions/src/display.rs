@@ -111,20 +111,7 @@ fn resolve(
                 if duplicated(&p.name) && !is_displayed(p, check, root) {
                     continue;
                 }
-                let value = match (p.kind, given) {
-                    (
-                        PropertyType::Boolean | PropertyType::Number | PropertyType::Options,
-                        Some(v),
-                    ) => v.clone(),
-                    (_, Some(v)) if !v.is_null() => v.clone(),
-                    _ => p.default.clone(),
-                };
-                let value = match value {
-                    Value::String(s) if p.no_data_expression && s.starts_with('=') => {
-                        Value::String(s[1..].to_string())
-                    }
-                    v => v,
-                };
+                let value = simple_value(p, given);
                 full.insert(p.name.clone(), value.clone());
                 out.insert(p.name.clone(), value);
                 continue;
@@ -219,6 +206,24 @@ fn resolve_fixed_collection(
         }
     }
     Some(Value::Object(out))
+}
+
+/// The value n8n keeps for a simple property: the given one (for booleans, numbers and options
+/// even when falsy; for others unless null) or the default; `noDataExpression` strips a leading `=`.
+fn simple_value(p: &Property, given: Option<&Value>) -> Value {
+    let value = match (p.kind, given) {
+        (PropertyType::Boolean | PropertyType::Number | PropertyType::Options, Some(v)) => {
+            v.clone()
+        }
+        (_, Some(v)) if !v.is_null() => v.clone(),
+        _ => p.default.clone(),
+    };
+    match value {
+        Value::String(s) if p.no_data_expression && s.starts_with('=') => {
+            Value::String(s[1..].to_string())
+        }
+        v => v,
+    }
 }
 
 /// n8n's `getParameterResolveOrder`: parameters that others' displayOptions name come first.
@@ -410,13 +415,72 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// Indices of the top-level properties shown for `values` (defaults filled as n8n does for its
-/// display checks).
+/// display checks). To ask for many value sets, build a [`Visibility`] once.
 pub fn visible_properties(properties: &[Property], values: &Map<String, Value>) -> Vec<usize> {
-    let display_values = resolve(properties, Some(values), Pass::SimpleForDisplay, None, None);
-    properties
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| is_displayed(p, &display_values, &display_values))
-        .map(|(i, _)| i)
-        .collect()
+    Visibility::new(properties).visible(values)
+}
+
+/// Which top-level properties are shown, for many value sets of one property list: what does not
+/// depend on the values (resolve order, the names displayOptions read) is computed once.
+pub struct Visibility<'a> {
+    properties: &'a [Property],
+    /// Indices, in n8n's resolve order, of the simple properties some displayOptions read.
+    switches: Vec<usize>,
+    duplicated: std::collections::HashSet<&'a str>,
+    named: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Visibility<'a> {
+    /// Prepares the checks for `properties`.
+    pub fn new(properties: &'a [Property]) -> Visibility<'a> {
+        let named: std::collections::HashSet<&str> =
+            properties.iter().flat_map(dependencies).collect();
+        let mut seen = std::collections::HashSet::new();
+        let duplicated = properties
+            .iter()
+            .map(|p| p.name.as_str())
+            .filter(|n| !seen.insert(*n))
+            .collect();
+        let switches = resolve_order(properties)
+            .into_iter()
+            .filter(|&i| {
+                let p = &properties[i];
+                named.contains(p.name.as_str())
+                    && !matches!(
+                        p.kind,
+                        PropertyType::Collection | PropertyType::FixedCollection
+                    )
+            })
+            .collect();
+        Visibility {
+            properties,
+            switches,
+            duplicated,
+            named,
+        }
+    }
+
+    /// Whether some property's displayOptions read the parameter `name`.
+    pub fn is_read(&self, name: &str) -> bool {
+        self.named.contains(name)
+    }
+
+    /// Indices of the properties shown for `values`. Only the properties displayOptions read
+    /// matter for this, so n8n's simple-type pre-pass is run over those alone.
+    pub fn visible(&self, values: &Map<String, Value>) -> Vec<usize> {
+        let mut display = Map::new();
+        for &i in &self.switches {
+            let p = &self.properties[i];
+            if self.duplicated.contains(p.name.as_str()) && !is_displayed(p, &display, &display) {
+                continue;
+            }
+            display.insert(p.name.clone(), simple_value(p, values.get(&p.name)));
+        }
+        self.properties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| is_displayed(p, &display, &display))
+            .map(|(i, _)| i)
+            .collect()
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::display::{dependencies, effective_parameters, visible_properties};
+use crate::display::{Visibility, effective_parameters};
 use crate::model::{
     CredentialType, NodeDescription, Property, PropertyOption, PropertyType, ResourceFile,
 };
@@ -66,7 +66,8 @@ pub struct Operation {
     /// Every combination of the switches (booleans and options that show or hide other
     /// parameters) this operation can be in, as parameter values including resource and operation.
     pub states: Vec<Map<String, Value>>,
-    validator: ParameterValidator,
+    /// Compiled on first use: a run needs one operation's, not all of them.
+    validator: std::sync::OnceLock<Result<ParameterValidator, String>>,
 }
 
 impl Operation {
@@ -75,7 +76,16 @@ impl Operation {
     /// # Errors
     /// Every violation, as a sentence such as `Missing required parameter: refreshToken`.
     pub fn validate(&self, parameters: &Value) -> Result<(), Vec<String>> {
-        self.validator.validate(parameters)
+        match self
+            .validator
+            .get_or_init(|| ParameterValidator::new(&self.schema))
+        {
+            Ok(v) => v.validate(parameters),
+            Err(e) => Err(vec![format!(
+                "the schema of {} {} does not compile: {e}",
+                self.resource, self.operation
+            )]),
+        }
     }
 }
 
@@ -136,14 +146,20 @@ pub struct Registry {
 impl Registry {
     /// The definitions embedded in the binary (`node-definitions/` at build time).
     ///
+    /// They are deserialized strictly (unknown keys are errors) and checked for consistency at
+    /// every start; the format-schema pass, which only adds JSON pointers to what strict
+    /// deserialization already refuses, is left to the test suite (`from_sources` runs it on the
+    /// same files), to keep start-up in milliseconds.
+    ///
     /// # Errors
     /// Only if the embedded definitions are invalid, which the test suite rules out.
     pub fn embedded() -> Result<Registry, Error> {
-        Self::from_sources(
+        Self::load(
             embedded::EMBEDDED
                 .iter()
                 .map(|(p, t)| (p.to_string(), t.to_string()))
                 .collect(),
+            false,
         )
     }
 
@@ -168,7 +184,11 @@ impl Registry {
     /// # Errors
     /// Every problem found, each with its file and JSON pointer.
     pub fn from_sources(sources: Vec<(String, String)>) -> Result<Registry, Error> {
-        let formats = FormatSchemas::new();
+        Self::load(sources, true)
+    }
+
+    fn load(sources: Vec<(String, String)>, check_format: bool) -> Result<Registry, Error> {
+        let formats = check_format.then(FormatSchemas::new);
         let mut problems = Vec::new();
         let mut node_files = BTreeMap::new();
         let mut resource_files: BTreeMap<String, Vec<(String, ResourceFile)>> = BTreeMap::new();
@@ -185,14 +205,6 @@ impl Registry {
                 pointer: pointer.into(),
                 message,
             };
-            let value: Value = match serde_json::from_str(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    problems.push(problem("", format!("not valid JSON: {e}")));
-                    unreadable.insert(path.split('/').next().unwrap_or_default().to_string());
-                    continue;
-                }
-            };
             let parts: Vec<&str> = path.split('/').collect();
             let kind = match parts.as_slice() {
                 ["credentials", _] => FileKind::Credential,
@@ -203,27 +215,32 @@ impl Registry {
                     continue;
                 }
             };
-            let format_problems = formats.check(kind, &value);
-            if !format_problems.is_empty() {
-                unreadable.insert(parts[0].to_string());
-                problems.extend(
-                    format_problems
-                        .into_iter()
-                        .map(|(pointer, message)| problem(&pointer, message)),
-                );
-                continue;
+            if let Some(formats) = &formats {
+                let format_problems = match serde_json::from_str::<Value>(text) {
+                    Ok(value) => formats.check(kind, &value),
+                    Err(e) => vec![(String::new(), format!("not valid JSON: {e}"))],
+                };
+                if !format_problems.is_empty() {
+                    unreadable.insert(parts[0].to_string());
+                    problems.extend(
+                        format_problems
+                            .into_iter()
+                            .map(|(pointer, message)| problem(&pointer, message)),
+                    );
+                    continue;
+                }
             }
             let parsed = match kind {
-                FileKind::Node => serde_json::from_value::<NodeDescription>(value).map(|n| {
+                FileKind::Node => serde_json::from_str::<NodeDescription>(text).map(|n| {
                     node_files.insert(parts[0].to_string(), (path.clone(), n));
                 }),
-                FileKind::Resource => serde_json::from_value::<ResourceFile>(value).map(|r| {
+                FileKind::Resource => serde_json::from_str::<ResourceFile>(text).map(|r| {
                     resource_files
                         .entry(parts[0].to_string())
                         .or_default()
                         .push((path.clone(), r));
                 }),
-                FileKind::Credential => serde_json::from_value::<CredentialType>(value).map(|c| {
+                FileKind::Credential => serde_json::from_str::<CredentialType>(text).map(|c| {
                     credentials.insert(c.name.clone(), (path.clone(), c));
                 }),
             };
@@ -432,14 +449,14 @@ fn assemble(
     // Operations: for each resource, the `operation` properties shown for it.
     let mut operations = Vec::new();
     let mut reached: HashSet<usize> = HashSet::new();
+    let visibility = Visibility::new(&description.properties);
     for resource in &resource_values {
         let base: Map<String, Value> = [("resource".to_string(), Value::String(resource.clone()))]
             .into_iter()
             .collect();
+        let shown = visibility.visible(&base);
         for (op_index, op_property) in description.properties.iter().enumerate() {
-            if op_property.name != "operation"
-                || !visible_properties(&description.properties, &base).contains(&op_index)
-            {
+            if op_property.name != "operation" || !shown.contains(&op_index) {
                 continue;
             }
             for choice in op_property.choices() {
@@ -448,33 +465,18 @@ fn assemble(
                 };
                 let mut values = base.clone();
                 values.insert("operation".into(), Value::String(op_value.into()));
-                let states = switch_states(&description.properties, &values);
-                let visible: Vec<Vec<usize>> = states
-                    .iter()
-                    .map(|s| visible_properties(&description.properties, s))
-                    .collect();
+                let (states, visible) =
+                    switch_states(&description.properties, &visibility, &values);
                 reached.extend(visible.iter().flatten().copied());
                 let schema = operation_schema(&description, resource, choice, &states, &visible);
-                match ParameterValidator::new(&schema) {
-                    Ok(validator) => operations.push(Operation {
-                        resource: resource.clone(),
-                        operation: op_value.to_string(),
-                        display_name: choice.name.clone(),
-                        schema,
-                        states,
-                        validator,
-                    }),
-                    Err(e) => {
-                        let (file, pointer) = locate(op_index, "");
-                        problems.push(Problem {
-                            file,
-                            pointer,
-                            message: format!(
-                                "derived schema of '{op_value}' does not compile: {e}"
-                            ),
-                        });
-                    }
-                }
+                operations.push(Operation {
+                    resource: resource.clone(),
+                    operation: op_value.to_string(),
+                    display_name: choice.name.clone(),
+                    schema,
+                    states,
+                    validator: std::sync::OnceLock::new(),
+                });
             }
         }
     }
@@ -498,16 +500,23 @@ fn assemble(
 }
 
 /// Every combination of the boolean and options properties that other properties' displayOptions
-/// name (besides resource and operation), for one operation.
-fn switch_states(properties: &[Property], base: &Map<String, Value>) -> Vec<Map<String, Value>> {
+/// name (besides resource and operation), for one operation, with the properties each shows.
+fn switch_states(
+    properties: &[Property],
+    visibility: &Visibility<'_>,
+    base: &Map<String, Value>,
+) -> (Vec<Map<String, Value>>, Vec<Vec<usize>>) {
     let mut states = vec![base.clone()];
-    let named: HashSet<&str> = properties.iter().flat_map(dependencies).collect();
+    let mut visible = vec![visibility.visible(base)];
     let mut done: HashSet<&str> = base.keys().map(String::as_str).collect();
     // Switches can be nested (a switch shown only in some states): widen until nothing changes.
     loop {
         let mut added = false;
         for (i, p) in properties.iter().enumerate() {
-            if done.contains(p.name.as_str()) || !named.contains(p.name.as_str()) {
+            if done.contains(p.name.as_str())
+                || !visibility.is_read(&p.name)
+                || !visible.iter().any(|v| v.contains(&i))
+            {
                 continue;
             }
             let choices: Vec<Value> = match p.kind {
@@ -515,36 +524,25 @@ fn switch_states(properties: &[Property], base: &Map<String, Value>) -> Vec<Map<
                 PropertyType::Options => p.choices().map(|c| c.value.clone()).collect(),
                 _ => continue,
             };
-            if !states
-                .iter()
-                .any(|s| visible_properties(properties, s).contains(&i))
-            {
-                continue;
-            }
             done.insert(p.name.as_str());
             added = true;
-            states = states
-                .into_iter()
-                .flat_map(|s| {
-                    let shown = visible_properties(properties, &s).contains(&i);
-                    let variants: Vec<Map<String, Value>> = if shown {
-                        choices
-                            .iter()
-                            .map(|c| {
-                                let mut s = s.clone();
-                                s.insert(p.name.clone(), c.clone());
-                                s
-                            })
-                            .collect()
-                    } else {
-                        vec![s]
-                    };
-                    variants
-                })
-                .collect();
+            let mut next = Vec::new();
+            for (state, shown) in states.into_iter().zip(visible) {
+                if shown.contains(&i) {
+                    next.extend(choices.iter().map(|c| {
+                        let mut s = state.clone();
+                        s.insert(p.name.clone(), c.clone());
+                        s
+                    }));
+                } else {
+                    next.push(state);
+                }
+            }
+            states = next;
+            visible = states.iter().map(|s| visibility.visible(s)).collect();
         }
         if !added || states.len() > 256 {
-            return states;
+            return (states, visible);
         }
     }
 }
