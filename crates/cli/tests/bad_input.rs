@@ -482,7 +482,7 @@ fn unknown_node_resource_and_operation() {
             "run",
             "directus",
             "--resource",
-            "items",
+            "webhooks",
             "--operation",
             "logout",
             "--credentials",
@@ -494,7 +494,9 @@ fn unknown_node_resource_and_operation() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: node 'directus' has no resource 'items'; valid resources: auth\n"
+        "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: activity, auth, \
+         collections, extensions, fields, folders, items, permissions, presets, revisions, roles, server, \
+         settings, users, utils\n"
     );
     assert_eq!(out.code, 2);
 

@@ -62,8 +62,48 @@ fn auth_property(value: &Value, name: &str) -> usize {
         .unwrap()
 }
 
+/// Every resource of the Directus node with its operations, in definition order.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("activity", "get list"),
+    (
+        "auth",
+        "list login logout refreshToken requestReset resetPassword startOauthFlow",
+    ),
+    ("collections", "create delete get list update"),
+    ("extensions", "list"),
+    ("fields", "create delete get list listAll update"),
+    (
+        "folders",
+        "create delete deleteMultiple get list update updateMultiple",
+    ),
+    (
+        "items",
+        "create delete deleteMultiple get list update updateMultiple",
+    ),
+    (
+        "permissions",
+        "create delete deleteMultiple get list update updateMultiple",
+    ),
+    (
+        "presets",
+        "create delete deleteMultiple get list update updateMultiple",
+    ),
+    ("revisions", "get list"),
+    (
+        "roles",
+        "create delete deleteMultiple get list update updateMultiple",
+    ),
+    ("server", "getGraphQL getOpenAPI ping health info"),
+    ("settings", "get update"),
+    (
+        "users",
+        "create delete deleteMultiple get getCurrent list update updateMe updateMultiple",
+    ),
+    ("utils", "clearCache getRandomString sortItems"),
+];
+
 #[test]
-fn the_shipped_definitions_load_with_every_auth_operation() {
+fn the_shipped_definitions_load_with_every_operation() {
     let registry = Registry::embedded().unwrap_or_else(|e| panic!("{e}"));
     let node = registry.node("directus").unwrap();
     let ops: Vec<(&str, &str)> = node
@@ -71,18 +111,11 @@ fn the_shipped_definitions_load_with_every_auth_operation() {
         .iter()
         .map(|o| (o.resource.as_str(), o.operation.as_str()))
         .collect();
-    assert_eq!(
-        ops,
-        [
-            ("auth", "list"),
-            ("auth", "login"),
-            ("auth", "logout"),
-            ("auth", "refreshToken"),
-            ("auth", "requestReset"),
-            ("auth", "resetPassword"),
-            ("auth", "startOauthFlow")
-        ]
-    );
+    let expected: Vec<(&str, &str)> = OPERATIONS
+        .iter()
+        .flat_map(|(resource, ops)| ops.split(' ').map(move |op| (*resource, op)))
+        .collect();
+    assert_eq!(ops, expected);
     assert!(registry.credential("directusApi").is_some());
     // The files on disk are the embedded ones.
     assert!(Registry::with_directory(&definitions_dir()).is_ok());
@@ -96,13 +129,21 @@ fn lookups_name_the_valid_choices() {
         "unknown node 'nope'; valid nodes: directus"
     );
     let node = registry.node("directus").unwrap();
+    let resources: Vec<&str> = OPERATIONS.iter().map(|(r, _)| *r).collect();
     assert_eq!(
-        node.operation("items", "get").unwrap_err().to_string(),
-        "node 'directus' has no resource 'items'; valid resources: auth"
+        node.operation("webhooks", "get").unwrap_err().to_string(),
+        format!(
+            "node 'directus' has no resource 'webhooks'; valid resources: {}",
+            resources.join(", ")
+        )
     );
     assert_eq!(
         node.operation("auth", "signup").unwrap_err().to_string(),
         "resource 'auth' of node 'directus' has no operation 'signup'; valid operations: list, login, logout, refreshToken, requestReset, resetPassword, startOauthFlow"
+    );
+    assert_eq!(
+        node.operation("items", "upsert").unwrap_err().to_string(),
+        "resource 'items' of node 'directus' has no operation 'upsert'; valid operations: create, delete, deleteMultiple, get, list, update, updateMultiple"
     );
 }
 
@@ -215,8 +256,8 @@ fn format_violations_and_bad_json_are_located() {
 fn resources_and_files_must_match() {
     let mut extra = sources();
     extra.push((
-        "directus/items.json".into(),
-        json!({"resource": "items", "properties": []}).to_string(),
+        "directus/webhooks.json".into(),
+        json!({"resource": "webhooks", "properties": []}).to_string(),
     ));
     let Err(Error::Invalid(problems)) = Registry::from_sources(extra) else {
         panic!("accepted")
@@ -224,9 +265,9 @@ fn resources_and_files_must_match() {
     assert_eq!(
         problems,
         [problem(
-            "directus/items.json",
+            "directus/webhooks.json",
             "/resource",
-            "resource 'items' is not an option of the node's 'resource' property"
+            "resource 'webhooks' is not an option of the node's 'resource' property"
         )]
     );
 
@@ -234,14 +275,14 @@ fn resources_and_files_must_match() {
         v["properties"][0]["options"]
             .as_array_mut()
             .unwrap()
-            .push(json!({"name": "Items", "value": "items"}));
+            .push(json!({"name": "Webhooks", "value": "webhooks"}));
     });
     assert_eq!(
         problems,
         [problem(
             "directus/node.json",
-            "/properties/0/options/1/value",
-            "resource 'items' has no file directus/items.json"
+            "/properties/0/options/15/value",
+            "resource 'webhooks' has no file directus/webhooks.json"
         )]
     );
 }

@@ -102,7 +102,7 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
         for sub in p.sub_properties() {
             let values: Vec<Value> = match sub.kind {
                 PropertyType::Options => sub.choices().map(|c| c.value.clone()).collect(),
-                _ => vec![json!(format!("{}-literal", sub.name))],
+                _ => vec![sample(sub, "literal")],
             };
             for v in values {
                 let mut c = base.clone();
@@ -113,10 +113,10 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
                         if other.name == sub.name {
                             v.clone()
                         } else {
-                            other.choices().next().map_or_else(
-                                || json!(format!("{}-x", other.name)),
-                                |c| c.value.clone(),
-                            )
+                            other
+                                .choices()
+                                .next()
+                                .map_or_else(|| sample(other, "x"), |c| c.value.clone())
                         },
                     );
                 }
@@ -128,13 +128,40 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
     out
 }
 
+/// A literal value of a collection's field, of the field's type (JSON as compact text, which
+/// both engines send unchanged).
+fn sample(p: &Property, suffix: &str) -> Value {
+    match p.kind {
+        PropertyType::Number => json!(7),
+        PropertyType::Boolean => json!(true),
+        PropertyType::Json => json!("{\"a\":[1,\"b\"]}"),
+        _ => json!(format!("{}-{suffix}", p.name)),
+    }
+}
+
+/// Two input items with a value for every string field of the node (the cases refer to them as
+/// `$json.<name>`): the auth fields as before, every other one derived from its name, with a
+/// space and a slash so that path segments must be encoded.
 fn items() -> Vec<Value> {
+    static ITEMS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    ITEMS.get_or_init(make_items).clone()
+}
+
+fn make_items() -> Vec<Value> {
+    let registry = Registry::embedded().unwrap();
+    let properties = &registry.node("directus").unwrap().description.properties;
     (0..2)
         .map(|i| {
-            json!({
+            let mut item = json!({
                 "email": format!("user{i}@example.com"), "password": format!("pw-{i}"), "refreshToken": format!("rt-{i}"),
                 "token": format!("reset-{i}"), "provider": format!("git hub {i}"),
-            })
+            });
+            for p in properties.iter().filter(|p| p.kind == PropertyType::String) {
+                if item.get(&p.name).is_none() {
+                    item[&p.name] = json!(format!("{} {i}/x", p.name));
+                }
+            }
+            item
         })
         .collect()
 }
@@ -278,5 +305,5 @@ async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() 
             .collect();
         assert_eq!(ours_by_case[i], n8n_items, "outputs differ for {label}");
     }
-    assert!(runs.len() >= 25, "only {} cases compared", runs.len());
+    assert!(runs.len() >= 300, "only {} cases compared", runs.len());
 }
