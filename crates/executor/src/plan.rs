@@ -697,28 +697,66 @@ pub(crate) fn join_url(base: &str, url: &str) -> String {
     )
 }
 
+/// A query string as n8n sends it (the `qs` package's defaults): nested objects in bracket
+/// notation, arrays with indices (`a[0]=x`), every component percent-encoded per RFC 3986.
 fn encode_query(qs: &Map<String, Value>) -> String {
     let mut parts = Vec::new();
     for (k, v) in qs {
-        let values: Vec<String> = match v {
-            Value::Null => continue,
-            Value::Array(items) => items.iter().map(query_text).collect(),
-            other => vec![query_text(other)],
-        };
-        for value in values {
-            parts.push(format!(
-                "{}={}",
-                encode_uri_component(k),
-                encode_uri_component(&value)
-            ));
-        }
+        push_query(&mut parts, k.clone(), v);
     }
     parts.join("&")
 }
 
-fn query_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+fn push_query(parts: &mut Vec<String>, key: String, value: &Value) {
+    match value {
+        Value::Null => parts.push(format!("{}=", encode_rfc3986(&key))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                push_query(parts, format!("{key}[{i}]"), item);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                push_query(parts, format!("{key}[{k}]"), v);
+            }
+        }
+        Value::String(s) => parts.push(format!("{}={}", encode_rfc3986(&key), encode_rfc3986(s))),
+        other => parts.push(format!(
+            "{}={}",
+            encode_rfc3986(&key),
+            encode_rfc3986(&other.to_string())
+        )),
+    }
+}
+
+/// `encodeURIComponent` plus the characters RFC 3986 reserves that it leaves alone (`!'()*`).
+fn encode_rfc3986(s: &str) -> String {
+    let mut out = encode_uri_component(s);
+    for (c, e) in [
+        ('!', "%21"),
+        ('\'', "%27"),
+        ('(', "%28"),
+        (')', "%29"),
+        ('*', "%2A"),
+    ] {
+        if out.contains(c) {
+            out = out.replace(c, e);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    /// The expected text is what `require('qs').stringify` gives for the same value.
+    #[test]
+    fn query_strings_are_encoded_as_n8n_encodes_them() {
+        let qs = json!({"a": [1, 2], "b": {"c": "x y"}, "d": "(!)'*", "e": null, "f": true});
+        assert_eq!(
+            super::encode_query(qs.as_object().unwrap()),
+            "a%5B0%5D=1&a%5B1%5D=2&b%5Bc%5D=x%20y&d=%28%21%29%27%2A&e=&f=true"
+        );
     }
 }
