@@ -226,7 +226,11 @@ pub(crate) fn parse(src: &str) -> Result<Expr, Error> {
     if toks.is_empty() {
         return Err(Error::new("empty expression '{{ }}'"));
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let expr = p.expr()?;
     match p.toks.get(p.pos) {
         None => Ok(expr),
@@ -249,7 +253,12 @@ fn describe(t: &Tok) -> String {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Nesting of the expression being parsed; bounded so that no input can exhaust the stack.
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses, brackets, operators and conditionals accepted.
+const MAX_DEPTH: usize = 256;
 
 impl Parser {
     fn peek_punct(&self) -> Option<&'static str> {
@@ -278,7 +287,25 @@ impl Parser {
         })
     }
 
+    /// One level deeper; an error past [`MAX_DEPTH`] (the parse fails, so no need to undo it).
+    fn deeper(&mut self) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(Error::new(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<Expr, Error> {
+        self.deeper()?;
+        let result = self.conditional();
+        self.depth -= 1;
+        result
+    }
+
+    fn conditional(&mut self) -> Result<Expr, Error> {
         let cond = self.binary(0)?;
         if self.eat("?") {
             let a = self.expr()?;
@@ -296,18 +323,29 @@ impl Parser {
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, Error> {
         let mut left = self.unary()?;
+        // Each operator in a chain nests the tree one level deeper (`a + b + c` is `(a + b) + c`).
+        let outer = self.depth;
         while let Some((op, prec)) = self.peek_punct().and_then(binop) {
             if prec < min_prec {
                 break;
             }
+            self.deeper()?;
             self.pos += 1;
             let right = self.binary(prec + 1)?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
+        self.depth = outer;
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr, Error> {
+        self.deeper()?;
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, Error> {
         if self.eat("!") {
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
@@ -329,7 +367,10 @@ impl Parser {
 
     fn postfix(&mut self) -> Result<Expr, Error> {
         let mut expr = self.primary()?;
-        loop {
+        // Each member access or call nests the tree one level deeper.
+        let outer = self.depth;
+        let result = loop {
+            self.deeper()?;
             if self.eat(".") || self.eat("?.") {
                 let name = match self.toks.get(self.pos) {
                     Some(Tok::Ident(s)) => s.clone(),
@@ -351,9 +392,11 @@ impl Parser {
                     "only JSON.parse, JSON.stringify, String, Number, Boolean, encodeURIComponent and string methods can be called",
                 ));
             } else {
-                return Ok(expr);
+                break expr;
             }
-        }
+        };
+        self.depth = outer;
+        Ok(result)
     }
 
     fn args(&mut self) -> Result<Vec<Expr>, Error> {
