@@ -258,7 +258,7 @@ struct Parser {
 }
 
 /// Deepest nesting of parentheses, brackets, operators and conditionals accepted.
-const MAX_DEPTH: usize = 256;
+const MAX_DEPTH: usize = 128;
 
 impl Parser {
     fn peek_punct(&self) -> Option<&'static str> {
@@ -339,30 +339,24 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, Error> {
+        let typeof_next = matches!(self.toks.get(self.pos), Some(Tok::Ident(s)) if s == "typeof");
+        let op = if typeof_next {
+            Some("typeof")
+        } else {
+            self.peek_punct().filter(|p| ["!", "-", "+"].contains(p))
+        };
+        let Some(op) = op else { return self.postfix() };
+        // A prefix operator nests its operand one level deeper.
+        self.pos += 1;
         self.deeper()?;
-        let result = self.unary_inner();
+        let operand = Box::new(self.unary()?);
         self.depth -= 1;
-        result
-    }
-
-    fn unary_inner(&mut self) -> Result<Expr, Error> {
-        if self.eat("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
-        }
-        if self.eat("-") {
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
-        }
-        if self.eat("+") {
-            return Ok(Expr::Call(
-                Callee::Global(Global::Number),
-                vec![self.unary()?],
-            ));
-        }
-        if matches!(self.toks.get(self.pos), Some(Tok::Ident(s)) if s == "typeof") {
-            self.pos += 1;
-            return Ok(Expr::TypeOf(Box::new(self.unary()?)));
-        }
-        self.postfix()
+        Ok(match op {
+            "!" => Expr::Not(operand),
+            "-" => Expr::Neg(operand),
+            "+" => Expr::Call(Callee::Global(Global::Number), vec![*operand]),
+            _ => Expr::TypeOf(operand),
+        })
     }
 
     fn postfix(&mut self) -> Result<Expr, Error> {
@@ -370,7 +364,9 @@ impl Parser {
         // Each member access or call nests the tree one level deeper.
         let outer = self.depth;
         let result = loop {
-            self.deeper()?;
+            if matches!(self.peek_punct(), Some("." | "?." | "[")) {
+                self.deeper()?;
+            }
             if self.eat(".") || self.eat("?.") {
                 let name = match self.toks.get(self.pos) {
                     Some(Tok::Ident(s)) => s.clone(),

@@ -164,3 +164,55 @@ fn long_flat_chains() {
     exercise(&format!("={{{{ $json{} }}}}", "[0]".repeat(DEEP)));
     exercise(&format!("={{{{ 'x'{} }}}}", ".trim()".repeat(DEEP)));
 }
+
+// The deepest expressions the parser accepts must also evaluate within a 2 MiB stack (the size
+// of test threads and tokio's worker threads), in every build profile.
+
+/// The deepest accepted instance of `make(n)` (acceptance falls as `n` grows).
+fn deepest_accepted(make: impl Fn(usize) -> String) -> (usize, String) {
+    let (mut lo, mut hi) = (1, 1024);
+    assert!(Template::parse(&make(lo)).is_ok(), "{}", make(lo));
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if Template::parse(&make(mid)).is_ok() {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo, make(lo))
+}
+
+/// Parses, evaluates and drops the deepest accepted `make(n)` on a 2 MiB thread.
+fn deepest_in_two_mib(make: impl Fn(usize) -> String + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let (_, source) = deepest_accepted(make);
+            exercise(&source);
+        })
+        .expect("a thread")
+        .join()
+        .expect("no panic");
+}
+
+#[test]
+fn deepest_accepted_nesting_evaluates_in_two_mib() {
+    deepest_in_two_mib(|n| format!("={{{{ {}1{} }}}}", "(".repeat(n), ")".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1{} }}}}", "[".repeat(n), "]".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1{} }}}}", "{a:".repeat(n), "}".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}0{} }}}}", "$json[".repeat(n), "]".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1 }}}}", "!".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1 }}}}", "1 ? 1 : ".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ 1{} }}}}", " && 1".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ null{} }}}}", " ?? null".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ $json{} }}}}", ".a".repeat(n)));
+}
+
+#[test]
+fn deepest_accepted_arithmetic_evaluates_in_two_mib() {
+    deepest_in_two_mib(|n| format!("={{{{ 1{} }}}}", " + 1".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1 }}}}", "-".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ 'x'{} }}}}", ".trim()".repeat(n)));
+    deepest_in_two_mib(|n| format!("={{{{ {}1 }}}}", "typeof ".repeat(n)));
+}
