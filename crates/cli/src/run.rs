@@ -284,7 +284,10 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return fail(&e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the per-item work is small and requests overlap as futures; a multi-threaded
+    // runtime spent most of its time waking threads (almost twice the CPU per item at
+    // concurrency 1, see docs/benchmarks.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
