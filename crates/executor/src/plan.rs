@@ -179,6 +179,14 @@ impl Plan {
         })
     }
 
+    /// The base URL every request of the run starts from (`requestDefaults.baseURL`).
+    pub fn base_url(&self) -> &str {
+        self.defaults
+            .get("baseURL")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     fn node(&self) -> &Node {
         self.registry
             .node(&self.node)

@@ -102,7 +102,10 @@ impl Runner {
             invocation.parameters,
             credentials,
         )?;
-        let transport = Transport::new(&invocation.settings)?;
+        let transport = Transport::new(
+            &invocation.settings,
+            !plan.base_url().starts_with("http://"),
+        )?;
         Ok(Runner {
             plan: Arc::new(plan),
             transport,
