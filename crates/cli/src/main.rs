@@ -14,11 +14,6 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use noderun_definitions::{Registry, format_schema, sorted};
 
-/// Items are small JSON objects allocated and freed at a high rate: mimalloc is markedly faster
-/// than the system allocator for that (see docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit code of usage, input and definition errors.
 pub(crate) const EXIT_USAGE: u8 = 2;
 
