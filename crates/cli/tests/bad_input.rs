@@ -6,60 +6,15 @@
 //! usage, input or definition error. Requests go to a local wiremock server (127.0.0.1) that
 //! answers like Directus; no case may make the binary panic.
 
-use std::io::Write;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// What one run of the binary gave.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().collect()
-    }
-}
-
-/// Runs `noderun` with `args`, feeding `stdin` to it.
-fn noderun(args: &[&str], stdin: &[u8]) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_noderun"))
-        .args(args)
-        .env_remove("DIRECTUS_URL")
-        .env_remove("DIRECTUS_TOKEN")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the noderun binary starts");
-    let input = stdin.to_vec();
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        // The binary may exit before reading (setup errors): a broken pipe is fine.
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("noderun runs");
-    writer.join().expect("the stdin writer");
-    let out = Out {
-        code: output.status.code().expect("an exit code, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    };
-    assert!(
-        !out.stderr.contains("panicked"),
-        "noderun panicked: {}",
-        out.stderr
-    );
-    out
-}
+use support::noderun;
 
 /// A local server answering like Directus: `/auth/refresh` with new tokens, `/auth/logout`
 /// with 204. It runs on wiremock's own thread; the runtime here only drives its API.

@@ -45,7 +45,11 @@ pub fn ndjson(values: &[Value]) -> String {
 
 /// Runs `noderun` with `args` and the extra environment `env`, feeding `stdin` to it. The
 /// caller's DIRECTUS_URL, DIRECTUS_TOKEN and RUST_LOG are not passed on.
-pub fn noderun_with_env(args: &[String], env: &[(&str, &str)], stdin: &str) -> Out {
+pub fn noderun_with_env<A: AsRef<std::ffi::OsStr>>(
+    args: &[A],
+    env: &[(&str, &str)],
+    stdin: impl AsRef<[u8]>,
+) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_noderun"))
         .args(args)
         .env_remove("DIRECTUS_URL")
@@ -57,7 +61,7 @@ pub fn noderun_with_env(args: &[String], env: &[(&str, &str)], stdin: &str) -> O
         .stderr(Stdio::piped())
         .spawn()
         .expect("the noderun binary starts");
-    let input = stdin.as_bytes().to_vec();
+    let input = stdin.as_ref().to_vec();
     let mut pipe = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || {
         // The binary may exit before reading (setup errors): a broken pipe is fine.
@@ -79,6 +83,6 @@ pub fn noderun_with_env(args: &[String], env: &[(&str, &str)], stdin: &str) -> O
 }
 
 /// Runs `noderun` with `args`, feeding `stdin` to it.
-pub fn noderun(args: &[String], stdin: &str) -> Out {
+pub fn noderun<A: AsRef<std::ffi::OsStr>>(args: &[A], stdin: impl AsRef<[u8]>) -> Out {
     noderun_with_env(args, &[], stdin)
 }
