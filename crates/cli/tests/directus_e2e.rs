@@ -231,7 +231,7 @@ fn json_mode_chain() {
 
     let login = noderun(
         &auth("login", &login_parameters(), &creds, &[]),
-        &ndjson(&[email_and_password(&user)]),
+        ndjson(&[email_and_password(&user)]),
     );
     assert_eq!((login.code, login.stderr.as_str()), (0, ""));
     let (_, first) = assert_tokens(&login.items()[0], 0, &user);
@@ -250,7 +250,7 @@ fn json_mode_chain() {
     // The logged-out token, then the rotated one.
     let again = noderun(
         &auth("refreshToken", &refresh, &creds, &["--continue-on-fail"]),
-        &format!("{}{}", refreshed.stdout, login.stdout),
+        format!("{}{}", refreshed.stdout, login.stdout),
     );
     assert_eq!((again.code, again.stderr.as_str()), (0, ""));
     assert_eq!(
@@ -273,7 +273,7 @@ fn session_mode_chain() {
 
     let login = noderun(
         &auth("login", &parameters, &creds, &[]),
-        &ndjson(&[email_and_password(&user)]),
+        ndjson(&[email_and_password(&user)]),
     );
     assert_eq!((login.code, login.stderr.as_str()), (0, ""));
     let first = assert_session(&login.items()[0], 0, &user);
@@ -314,7 +314,7 @@ fn cookie_mode_chain() {
 
     let login = noderun(
         &auth("login", &parameters, &creds, &[]),
-        &ndjson(&[email_and_password(&user)]),
+        ndjson(&[email_and_password(&user)]),
     );
     assert_eq!((login.code, login.stderr.as_str()), (0, ""));
     let (_, first) = assert_tokens(&login.items()[0], 0, &user);
@@ -332,7 +332,7 @@ fn cookie_mode_chain() {
 
     let again = noderun(
         &auth("refreshToken", &refresh, &creds, &["--continue-on-fail"]),
-        &format!("{}{}", refreshed.stdout, login.stdout),
+        format!("{}{}", refreshed.stdout, login.stdout),
     );
     assert_eq!((again.code, again.stderr.as_str()), (0, ""));
     assert_eq!(
@@ -354,7 +354,7 @@ fn password_reset_flow() {
     // Without a reset URL; an unknown address is answered the same (no enumeration).
     let out = noderun(
         &auth("requestReset", &email, &creds, &[]),
-        &ndjson(&[
+        ndjson(&[
             json!({"email": user.email}),
             json!({"email": unique_email("nobody")}),
         ]),
@@ -374,7 +374,7 @@ fn password_reset_flow() {
     let evil = "http://evil.example.com/reset";
     let out = noderun(
         &auth("requestReset", &parameters, &creds, &["--continue-on-fail"]),
-        &ndjson(&[
+        ndjson(&[
             json!({"email": user.email, "reset_url": ALLOWED_RESET_URL}),
             json!({"email": user.email, "reset_url": evil}),
         ]),
@@ -420,7 +420,7 @@ fn password_reset_flow() {
             &creds,
             &["--continue-on-fail"],
         ),
-        &ndjson(&[
+        ndjson(&[
             json!({"token": second, "password": new_password}),
             json!({"token": second, "password": "Other-Passw0rd-1"}),
             json!({"token": first, "password": "Other-Passw0rd-1"}),
@@ -452,7 +452,7 @@ fn password_reset_flow() {
             &creds,
             &["--continue-on-fail"],
         ),
-        &ndjson(&[
+        ndjson(&[
             email_and_password(&user),
             json!({"email": user.email, "password": new_password}),
         ]),
@@ -476,7 +476,7 @@ fn a_password_policy_violation_is_reported_without_the_password() {
             &creds,
             &[],
         ),
-        &ndjson(&[json!({"email": user.email})]),
+        ndjson(&[json!({"email": user.email})]),
     );
     assert_eq!(out.lines(), [SUCCESS], "{}", out.stderr);
     let token = directus.reset_mails(&user.email, 1)[0].token.clone();
@@ -650,7 +650,7 @@ fn start_oauth_flow_with_an_unknown_provider() {
             &creds,
             &["--continue-on-fail"],
         ),
-        &ndjson(&[
+        ndjson(&[
             json!({"provider": "nope"}),
             json!({"provider": "no such/provider"}),
         ]),
@@ -894,7 +894,7 @@ fn concurrent_refreshes_keep_the_input_order_and_lose_no_rotated_token() {
     input[5] = json!({"refresh_token": "garbage"});
     let mut args = auth("refreshToken", &refresh, &creds, &["--concurrency", "8"]);
     args.retain(|a| a != "-q");
-    let out = noderun(&args, &ndjson(&input));
+    let out = noderun(&args, ndjson(&input));
     assert_eq!(out.code, 1, "{}", out.stderr);
     let items = out.items();
     let ran: Vec<usize> = items
@@ -929,7 +929,7 @@ fn concurrent_refreshes_keep_the_input_order_and_lose_no_rotated_token() {
         let lines: Vec<Value> = indexes.iter().map(|i| input[*i].clone()).collect();
         let out = noderun(
             &auth("refreshToken", &refresh, &creds, &["--continue-on-fail"]),
-            &ndjson(&lines),
+            ndjson(&lines),
         );
         assert_eq!((out.code, out.stderr.as_str()), (0, ""));
         out.items()
