@@ -2,10 +2,10 @@
 //! in error messages or in Debug output, whatever the server sends back: whole flows run with
 //! `RUST_LOG=trace` and every byte written is searched.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
 use serde_json::json;
+use support::noderun_with_env;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -68,38 +68,21 @@ fn run(
         json!({"url": url, "accessToken": ACCESS_TOKEN}).to_string(),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_noderun"))
-        .args([
-            "-vvv",
-            "run",
-            "directus",
-            "--resource",
-            "auth",
-            "--operation",
-            operation,
-            "--parameters",
-        ])
-        .arg(parameters.to_string())
-        .arg("--credentials")
-        .arg(&creds)
-        .args(extra)
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let parameters = parameters.to_string();
+    let creds = creds.to_string_lossy().into_owned();
+    let mut args = vec![
+        "-vvv",
+        "run",
+        "directus",
+        "--resource",
+        "auth",
+        "--operation",
+        operation,
+    ];
+    args.extend(["--parameters", &parameters, "--credentials", &creds]);
+    args.extend(extra);
+    let out = noderun_with_env(&args, &[("RUST_LOG", "trace")], stdin);
+    (out.stdout, out.stderr)
 }
 
 fn assert_clean(what: &str, text: &str, secrets: &[&str]) {
