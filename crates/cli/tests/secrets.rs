@@ -194,3 +194,38 @@ fn credentials_debug_is_redacted() {
         "Credentials { type: \"directusApi\", url: String(\"http://127.0.0.1:8055\"), accessToken: <redacted> }"
     );
 }
+
+#[test]
+fn invocation_runner_and_request_debug_show_no_values() {
+    let registry = std::sync::Arc::new(noderun_definitions::Registry::embedded().unwrap());
+    let invocation = noderun_executor::Invocation {
+        node: "directus".into(),
+        parameters: json!({"resource": "auth", "operation": "login", "email": "a@example.com", "password": PASSWORD})
+            .as_object()
+            .unwrap()
+            .clone(),
+        credentials: json!({"url": "http://127.0.0.1:9", "accessToken": ACCESS_TOKEN}).as_object().unwrap().clone(),
+        settings: noderun_executor::Settings::default(),
+    };
+    let debug = format!("{invocation:?}");
+    assert!(debug.starts_with(
+        "Invocation { node: \"directus\", parameters: [\"resource\", \"operation\", \"email\", \"password\"], credentials: [\"url\", \"accessToken\"], settings: Settings {"
+    ), "{debug}");
+    let runner = noderun_executor::Runner::new(registry, invocation).unwrap();
+    let debug = format!("{runner:?}");
+    assert!(
+        debug.contains("Plan { node: \"directus\", resource: \"auth\", operation: \"login\", .. }"),
+        "{debug}"
+    );
+    assert_clean("Runner Debug", &debug, &SECRETS);
+    let spec = noderun_executor::RequestSpec {
+        method: noderun_definitions::model::Method::Post,
+        url: format!("http://127.0.0.1:9/auth/refresh?otp={OTP}"),
+        headers: vec![("Authorization".into(), format!("Bearer {ACCESS_TOKEN}"))],
+        body: Some(json!({"refresh_token": REFRESH})),
+    };
+    assert_eq!(
+        format!("{spec:?}"),
+        "RequestSpec { method: Post, path: \"http://127.0.0.1:9/auth/refresh\", headers: [\"Authorization\"], body: Some(\"<hidden>\") }"
+    );
+}

@@ -18,8 +18,9 @@ use crate::credentials::{Credentials, Redactor};
 use crate::error::{ItemFailure, SetupError};
 use crate::item::Item;
 
-/// The HTTP request of one item, before it is sent.
-#[derive(Debug, Clone, PartialEq)]
+/// The HTTP request of one item, before it is sent. Its `Debug` shows the method, the path and
+/// the header names only: header values, the query and the body may hold secrets.
+#[derive(Clone, PartialEq)]
 pub struct RequestSpec {
     /// Method.
     pub method: Method,
@@ -29,6 +30,24 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<Value>,
+}
+
+impl std::fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("path", &self.path_for_logs())
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("body", &self.body.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
 }
 
 impl RequestSpec {
@@ -64,8 +83,8 @@ struct CompiledSend {
     dotted: bool,
 }
 
-/// A run's compiled form. Cheap to share between concurrent items.
-#[derive(Debug)]
+/// A run's compiled form. Cheap to share between concurrent items. Its `Debug` names the node,
+/// resource and operation only: parameters and the credential's headers may hold secrets.
 pub struct Plan {
     registry: Arc<Registry>,
     node: String,
@@ -91,6 +110,16 @@ fn setup(e: (String, String, noderun_expression::Error), what: &str) -> SetupErr
         "{what} '{}': expression {} does not parse: {}",
         e.0, e.1, e.2
     ))
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("node", &self.node)
+            .field("resource", &self.resource)
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Plan {

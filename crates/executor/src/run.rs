@@ -16,7 +16,8 @@ use crate::settings::{OnError, Settings};
 use crate::transport::Transport;
 
 /// What a workflow engine asks for: a node, its parameters, its credential and its settings.
-#[derive(Debug, Clone)]
+/// Its `Debug` lists parameter and credential field names, not values (they may be secrets).
+#[derive(Clone)]
 pub struct Invocation {
     /// Node name in the registry, e.g. "directus".
     pub node: String,
@@ -27,6 +28,17 @@ pub struct Invocation {
     pub credentials: Map<String, Value>,
     /// Error handling, retries, concurrency and limits.
     pub settings: Settings,
+}
+
+impl std::fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invocation")
+            .field("node", &self.node)
+            .field("parameters", &self.parameters.keys().collect::<Vec<_>>())
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .field("settings", &self.settings)
+            .finish()
+    }
 }
 
 /// An output item and the output it belongs to.

@@ -54,25 +54,22 @@ fn fixtures_give_the_expected_results_and_messages() {
             let text = std::fs::read_to_string(&path)
                 .unwrap_or_else(|_| panic!("no fixture file {}", path.display()));
             let mut fixture: Value = serde_json::from_str(&text).unwrap();
-            for case in fixture["valid"].as_array().unwrap() {
-                let result = outcome(
+            let check = |case: &Value| {
+                outcome(
                     &registry,
                     &node.description.name,
                     &op.resource,
                     &op.operation,
                     case,
-                );
+                )
+            };
+            for case in fixture["valid"].as_array().unwrap() {
+                let result = check(case);
                 assert_eq!(result, Ok(()), "{}: valid case {case}", path.display());
                 checked += 1;
             }
             for case in fixture["invalid"].as_array_mut().unwrap() {
-                let result = outcome(
-                    &registry,
-                    &node.description.name,
-                    &op.resource,
-                    &op.operation,
-                    case,
-                );
+                let result = check(case);
                 let messages = result.expect_err(&format!(
                     "{}: invalid case accepted: {case}",
                     path.display()
