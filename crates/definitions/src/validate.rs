@@ -118,6 +118,15 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
+        // Empty text where a number or a boolean is declared: nothing was given.
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(t),
+        } if instance == "" => {
+            format!(
+                "Parameter {name} is empty; expected a {}{within}",
+                t.as_str()
+            )
+        }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
