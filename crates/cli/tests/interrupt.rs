@@ -102,18 +102,29 @@ fn serve(stream: TcpStream, log: &(Mutex<Log>, Condvar), delay: &dyn Fn(usize) -
             return;
         }
         let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
-        let index: usize = body["refresh_token"].as_str().expect("a token")[1..]
-            .parse()
-            .expect("t<i>");
+        // `t<i>` succeeds, `f<i>` fails with a Directus error.
+        let token = body["refresh_token"].as_str().expect("a token");
+        let index: usize = token[1..].parse().expect("t<i> or f<i>");
         let (lock, changed) = log;
         *lock.lock().unwrap().received.entry(index).or_default() += 1;
         changed.notify_all();
         std::thread::sleep(delay(index));
-        let answer = format!(
-            r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
-        );
+        let (status, answer) = if token.starts_with('f') {
+            (
+                "500 Internal Server Error",
+                r#"{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#
+                    .to_string(),
+            )
+        } else {
+            (
+                "200 OK",
+                format!(
+                    r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
+                ),
+            )
+        };
         let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
             answer.len()
         );
         if writer.write_all(response.as_bytes()).is_err() {
@@ -135,12 +146,30 @@ fn outputs(items: impl IntoIterator<Item = usize>) -> String {
     items.into_iter().map(output).collect()
 }
 
+/// The error output line of item `i` (a token `f<i>`).
+fn error_output(i: usize) -> String {
+    let message = "boom (HTTP 500, INTERNAL_SERVER_ERROR)";
+    format!(
+        r#"{{"json":{{"error":"{message}"}},"pairedItem":{{"item":{i}}},"error":{{"message":"{message}","description":"The service was not able to process your request","httpCode":"500","code":"INTERNAL_SERVER_ERROR"}}}}"#
+    ) + "\n"
+}
+
 /// A fresh directory with `items.ndjson` holding `n` items `{"rt": "t<i>"}`.
 fn workdir(name: &str, n: usize) -> PathBuf {
+    workdir_failing(name, n, &[])
+}
+
+/// The same, with `{"rt": "f<i>"}` (an item the server fails) at the indices `failing`.
+fn workdir_failing(name: &str, n: usize, failing: &[usize]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("noderun-interrupt-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let items: String = (0..n).map(|i| format!("{{\"rt\":\"t{i}\"}}\n")).collect();
+    let items: String = (0..n)
+        .map(|i| {
+            let kind = if failing.contains(&i) { 'f' } else { 't' };
+            format!("{{\"rt\":\"{kind}{i}\"}}\n")
+        })
+        .collect();
     std::fs::write(dir.join("items.ndjson"), items).expect("input");
     dir
 }
@@ -285,6 +314,42 @@ fn a_second_signal_skips_the_grace_period_and_still_writes_what_is_complete() {
         ]
     );
     assert_eq!(code, 130);
+}
+
+#[test]
+fn a_signal_writes_both_outputs_of_everything_that_completed() {
+    let server = Server::start(|i| Duration::from_millis(if i == 4 { 800 } else { 0 }));
+    let dir = workdir_failing("both", 6, &[1, 3]);
+    let errors = dir.join("errors.ndjson");
+    let child = command(
+        &server,
+        &dir,
+        &[
+            "--on-error",
+            "continueErrorOutput",
+            "--error-output",
+            errors.to_str().unwrap(),
+        ],
+    )
+    .spawn()
+    .expect("starts");
+    server.wait_received(&[4]);
+    kill(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(stdout, outputs([0, 2, 4]));
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap(),
+        error_output(1) + &error_output(3)
+    );
+    assert_eq!(
+        stderr[1..],
+        [
+            "noderun: 6 items: 3 succeeded, 2 failed, 1 not run in Ts",
+            "noderun: stopped by SIGTERM",
+        ]
+    );
+    assert_eq!(code, 143);
+    assert_eq!(server.answered(), [0, 1, 2, 3, 4]);
 }
 
 #[test]
