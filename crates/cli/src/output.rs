@@ -1,20 +1,23 @@
 //! Writing outputs as NDJSON: every output reaches its file as soon as it and every output before
 //! it are complete, one input item's outputs at a time, and a write that fails is accounted for.
 //!
-//! The run delivers outputs into a channel; [`write`] takes whatever is there, writes it with one
-//! `write` call per target and waits for more: so outputs flow one by one when items are slow, in
-//! large writes when they are fast. Writes end on item boundaries: when a write fails part way
+//! The run serializes every output into its target's buffer as it is delivered; whenever the run
+//! waits (no further output is ready), [`write_when_ready`] writes the buffers with one `write`
+//! call per target: so outputs flow one by one when items are slow, in large writes when they are
+//! fast. Writes end on item boundaries: when a write fails part way
 //! (disk full), a regular file is cut back to the end of the last whole item, so that a file never
 //! holds part of an item's outputs (`--resume` relies on it). After a failure nothing more is
 //! written to that target; the items whose outputs it could not take are listed in the [`Lost`]
 //! report.
 
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use noderun_executor::{Item, Output};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Notify;
 
 /// Where one output goes.
 pub(crate) struct Target {
@@ -156,31 +159,52 @@ impl Target {
     }
 }
 
-/// Writes the outputs received until the run drops its sender. `on_failure` is called once, at
-/// the first failed write (to stop the run).
-pub(crate) async fn write(
-    mut outputs: UnboundedReceiver<Output>,
-    main: &mut Target,
-    mut error: Option<&mut Target>,
-    mut on_failure: impl FnMut(),
-) {
-    let mut failed = false;
-    while let Some(first) = outputs.recv().await {
-        let mut next = Some(first);
-        // Everything that is ready now, then one write per target.
-        while let Some(output) = next {
-            match output {
-                Output::Main(item) => main.push(&item),
-                Output::Error(item) => {
-                    if let Some(e) = error.as_deref_mut() {
-                        e.push(&item);
-                    }
+/// The outputs of a run: the main output and the error output.
+pub(crate) struct Sinks {
+    pub(crate) main: Target,
+    pub(crate) error: Option<Target>,
+}
+
+impl Sinks {
+    /// Buffers an output (an error output without an error target has nowhere to go).
+    pub(crate) fn push(&mut self, output: &Output) {
+        match output {
+            Output::Main(item) => self.main.push(item),
+            Output::Error(item) => {
+                if let Some(e) = self.error.as_mut() {
+                    e.push(item);
                 }
             }
-            next = outputs.try_recv().ok();
         }
-        let ok = main.flush() & error.as_deref_mut().is_none_or(Target::flush);
-        if !ok && !failed {
+    }
+
+    /// Writes what is buffered, one write per target; false when a write failed.
+    pub(crate) fn flush(&mut self) -> bool {
+        self.main.flush() & self.error.as_mut().is_none_or(Target::flush)
+    }
+
+    /// Every target that could not write, with what it lost.
+    pub(crate) fn into_lost(self) -> Vec<(String, Lost)> {
+        [Some(self.main), self.error]
+            .into_iter()
+            .flatten()
+            .filter_map(Target::into_lost)
+            .collect()
+    }
+}
+
+/// Writes the buffered outputs each time `ready` is notified. Polled next to the run in the same
+/// task, after it, this runs when the run waits: when no further output is ready. `on_failure`
+/// is called at the first failed write (to stop the run).
+pub(crate) async fn write_when_ready(
+    sinks: &RefCell<Sinks>,
+    ready: &Notify,
+    mut on_failure: impl FnMut(),
+) -> Infallible {
+    let mut failed = false;
+    loop {
+        ready.notified().await;
+        if !sinks.borrow_mut().flush() && !failed {
             failed = true;
             on_failure();
         }

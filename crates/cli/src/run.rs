@@ -1,5 +1,6 @@
 //! `noderun run`: items from stdin (or --input) through a node, outputs as NDJSON.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,8 +13,9 @@ use clap::Args;
 use noderun_definitions::Registry;
 use noderun_executor::{Cancel, FailureKind, Invocation, OnError, Runner, Settings, Summary};
 use serde_json::{Map, Value};
+use tokio::sync::Notify;
 
-use crate::output::{Lost, Target};
+use crate::output::{Lost, Sinks, Target};
 use crate::signals::{Signals, Stop};
 use crate::{EXIT_USAGE, fail};
 
@@ -290,8 +292,7 @@ fn invocation(args: &RunArgs, registry: &Registry) -> Result<Invocation, String>
 /// The outputs, opened: stdout or --output, and --error-output; and the items done by earlier
 /// runs (--resume), whose files are appended to when they are also an output.
 struct Outputs {
-    main: Target,
-    error: Option<Target>,
+    sinks: Sinks,
     done: BTreeSet<usize>,
 }
 
@@ -326,7 +327,10 @@ fn open_outputs(args: &RunArgs) -> Result<Outputs, String> {
         .as_ref()
         .map(|p| Target::file(p, resumed(Some(p))))
         .transpose()?;
-    Ok(Outputs { main, error, done })
+    Ok(Outputs {
+        sinks: Sinks { main, error },
+        done,
+    })
 }
 
 /// Whether stdout was opened for appending (`>>`).
@@ -412,18 +416,23 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             Err(e) => return fail(&e),
         };
         let progress = progress_bar(args.quiet);
+        let sinks = RefCell::new(outputs.sinks);
         let (summary, signal) = {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            let counter = progress.clone();
-            let run = runner.run_stream(input, move |output| {
-                counter.inc(1);
-                // The writer stops receiving only after the run is over.
-                let _ = tx.send(output);
+            let ready = Notify::new();
+            let run = runner.run_stream(input, |output| {
+                progress.inc(1);
+                sinks.borrow_mut().push(&output);
+                ready.notify_one();
             });
-            let write = crate::output::write(rx, &mut outputs.main, outputs.error.as_mut(), || {
-                cancel.stop(grace)
+            let write = crate::output::write_when_ready(&sinks, &ready, || cancel.stop(grace));
+            // The run first: the writer writes once the run waits.
+            let mut work = pin!(async {
+                tokio::select! {
+                    biased;
+                    summary = run => summary,
+                    never = write => match never {},
+                }
             });
-            let mut work = pin!(async { tokio::join!(run, write).0 });
             let mut signal = None;
             loop {
                 tokio::select! {
@@ -445,11 +454,9 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             }
         };
         progress.finish_and_clear();
-        let lost: Vec<(String, Lost)> = [Some(outputs.main), outputs.error]
-            .into_iter()
-            .flatten()
-            .filter_map(Target::into_lost)
-            .collect();
+        let mut sinks = sinks.into_inner();
+        sinks.flush();
+        let lost = sinks.into_lost();
         if let Some(last) = last_done.filter(|l| *l >= summary.items && !summary.unread_input) {
             note(&format!(
                 "noderun: warning: --resume names item {last}, but the input has {} items: is it the output of this input?",

@@ -127,11 +127,12 @@ fn serve(stream: TcpStream, log: &(Mutex<Log>, Condvar), delay: &dyn Fn(usize) -
             "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
             answer.len()
         );
+        // Recorded before the client can see the answer, so that it is there once noderun is.
+        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
+        changed.notify_all();
         if writer.write_all(response.as_bytes()).is_err() {
             return;
         }
-        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
-        changed.notify_all();
     }
 }
 
@@ -413,9 +414,8 @@ fn outputs_reach_the_reader_while_later_items_are_still_running() {
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a line");
     assert_eq!(first, output(0));
-    assert_eq!(
-        server.answered(),
-        [0],
+    assert!(
+        !server.answered().contains(&1),
         "item 0's output arrived while item 1 was still waiting for its answer"
     );
     let mut rest = String::new();
