@@ -213,12 +213,9 @@ fn settings(args: &RunArgs, workflow: Option<&WorkflowNode>) -> Result<Settings,
             ));
         }
     };
-    let seconds = |s: f64, what: &str| {
-        if s.is_finite() && s > 0.0 {
-            Ok(Duration::from_secs_f64(s))
-        } else {
-            Err(format!("{what} must be a positive number of seconds"))
-        }
+    let seconds = |s: f64, what: &str| match Duration::try_from_secs_f64(s) {
+        Ok(d) if s > 0.0 => Ok(d),
+        _ => Err(format!("{what} must be a positive number of seconds")),
     };
     let defaults = Settings::default();
     let settings = Settings {
@@ -369,10 +366,9 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return fail(&e),
     };
-    if !(args.grace.is_finite() && args.grace >= 0.0) {
+    let Ok(grace) = Duration::try_from_secs_f64(args.grace) else {
         return fail("--grace must be a number of seconds, 0 or more");
-    }
-    let grace = Duration::from_secs_f64(args.grace);
+    };
     // One thread: the per-item work is small and requests overlap as futures; a multi-threaded
     // runtime spent most of its time waking threads (almost twice the CPU per item at
     // concurrency 1, see docs/benchmarks.md).

@@ -504,3 +504,22 @@ fn resume_through_stdout_needs_an_appending_redirection() {
     assert_eq!(std::fs::read_to_string(&out).unwrap(), outputs(0..4));
     assert_eq!(server.received(), [(2, 1), (3, 1)].into());
 }
+
+#[test]
+fn a_grace_period_that_is_not_a_duration_is_a_usage_error() {
+    let server = Server::start(|_| Duration::ZERO);
+    let dir = workdir("grace", 1);
+    for grace in ["-1", "NaN", "1e30"] {
+        let (code, stdout, stderr) = finish(
+            command(&server, &dir, &[&format!("--grace={grace}")])
+                .spawn()
+                .expect("starts"),
+        );
+        assert_eq!((code, stdout.as_str()), (2, ""));
+        assert_eq!(
+            stderr,
+            ["noderun: error: --grace must be a number of seconds, 0 or more"]
+        );
+    }
+    assert!(server.received().is_empty());
+}
