@@ -19,6 +19,9 @@ use std::path::Path;
 use noderun_executor::{Item, Output};
 use tokio::sync::Notify;
 
+/// Buffered bytes that are written between two items even if the run has not waited yet.
+const FULL: usize = 1 << 20;
+
 /// Where one output goes.
 pub(crate) struct Target {
     file: File,
@@ -84,9 +87,14 @@ impl Target {
         }
     }
 
-    fn push(&mut self, item: &Item) {
+    /// Buffers an output; returns false when a write (of a full buffer) failed.
+    fn push(&mut self, item: &Item) -> bool {
         let index = item.paired_item.map_or(usize::MAX, |p| p.item);
         let failed = item.error.is_some();
+        // A run that never waits (a dry run over a JSON array) still writes, between items.
+        let ok = self.buf.len() < FULL
+            || self.groups.last().is_some_and(|g| g.index == index)
+            || self.flush();
         if self.lost.error.is_some() {
             let list = if failed {
                 &mut self.lost.failed
@@ -96,7 +104,7 @@ impl Target {
             if list.last() != Some(&index) {
                 list.push(index);
             }
-            return;
+            return ok;
         }
         serde_json::to_writer(&mut self.buf, item).expect("items serialize");
         self.buf.push(b'\n');
@@ -108,6 +116,7 @@ impl Target {
                 failed,
             }),
         }
+        true
     }
 
     /// Writes the buffer; returns false when the write failed.
@@ -166,15 +175,12 @@ pub(crate) struct Sinks {
 }
 
 impl Sinks {
-    /// Buffers an output (an error output without an error target has nowhere to go).
-    pub(crate) fn push(&mut self, output: &Output) {
+    /// Buffers an output (an error output without an error target has nowhere to go); returns
+    /// false when a write failed.
+    pub(crate) fn push(&mut self, output: &Output) -> bool {
         match output {
             Output::Main(item) => self.main.push(item),
-            Output::Error(item) => {
-                if let Some(e) = self.error.as_mut() {
-                    e.push(item);
-                }
-            }
+            Output::Error(item) => self.error.as_mut().is_none_or(|e| e.push(item)),
         }
     }
 
@@ -195,17 +201,15 @@ impl Sinks {
 
 /// Writes the buffered outputs each time `ready` is notified. Polled next to the run in the same
 /// task, after it, this runs when the run waits: when no further output is ready. `on_failure`
-/// is called at the first failed write (to stop the run).
+/// is called when a write failed (to stop the run).
 pub(crate) async fn write_when_ready(
     sinks: &RefCell<Sinks>,
     ready: &Notify,
-    mut on_failure: impl FnMut(),
+    on_failure: impl Fn(),
 ) -> Infallible {
-    let mut failed = false;
     loop {
         ready.notified().await;
-        if !sinks.borrow_mut().flush() && !failed {
-            failed = true;
+        if !sinks.borrow_mut().flush() {
             on_failure();
         }
     }

@@ -415,12 +415,15 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         let sinks = RefCell::new(outputs.sinks);
         let (summary, signal) = {
             let ready = Notify::new();
+            let stop = || cancel.stop(grace);
             let run = runner.run_stream(input, |output| {
                 progress.inc(1);
-                sinks.borrow_mut().push(&output);
+                if !sinks.borrow_mut().push(&output) {
+                    stop();
+                }
                 ready.notify_one();
             });
-            let write = crate::output::write_when_ready(&sinks, &ready, || cancel.stop(grace));
+            let write = crate::output::write_when_ready(&sinks, &ready, stop);
             // The run first: the writer writes once the run waits.
             let mut work = pin!(async {
                 tokio::select! {
