@@ -4,7 +4,7 @@
 //! The run serializes every output into its target's buffer as it is delivered; whenever the run
 //! waits (no further output is ready), [`write_when_ready`] writes the buffers with one `write`
 //! call per target: so outputs flow one by one when items are slow, in large writes when they are
-//! fast. Writes end on item boundaries: when a write fails part way
+//! fast (and between two items once 1 MiB is buffered, for a run that never waits). Writes end on item boundaries: when a write fails part way
 //! (disk full), a regular file is cut back to the end of the last whole item, so that a file never
 //! holds part of an item's outputs (`--resume` relies on it). After a failure nothing more is
 //! written to that target; the items whose outputs it could not take are listed in the [`Lost`]
