@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::process::ExitCode;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use futures::StreamExt;
 use noderun_definitions::Registry;
 use noderun_executor::{Cancel, FailureKind, Invocation, OnError, Runner, Settings, Summary};
 use serde_json::{Map, Value};
@@ -379,7 +380,7 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let runner = match Runner::new(registry, invocation) {
             Ok(r) => r,
             Err(e) => return fail(&e.to_string()),
@@ -403,12 +404,17 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
                 tokio::io::stdin(),
             )),
         };
-        let mut signals = match Signals::install() {
-            Ok(s) => s,
+        let input = match crate::input::open(reader).await {
+            // Items still to be typed are not waited for to count them as not run.
+            Ok(input) if args.input.is_none() && std::io::stdin().is_terminal() => {
+                input.take_until(cancel.stopped()).boxed()
+            }
+            Ok(input) => input,
             Err(e) => return fail(&e),
         };
-        let input = match crate::input::open(reader).await {
-            Ok(input) => input,
+        // From here on a signal stops the run (until now no item started: it ended the process).
+        let mut signals = match Signals::install() {
+            Ok(s) => s,
             Err(e) => return fail(&e),
         };
         let progress = progress_bar(args.quiet);
@@ -463,7 +469,11 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             ));
         }
         report(&args, &summary, signal, &lost)
-    })
+    });
+    // Without waiting for a read of stdin that may never return (a terminal, a producer that
+    // went quiet, after a signal): the process exits with the run.
+    runtime.shutdown_background();
+    code
 }
 
 /// The summary and what went wrong on stderr; the exit code.
@@ -556,7 +566,6 @@ fn report(
 }
 
 fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
