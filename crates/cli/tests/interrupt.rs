@@ -177,6 +177,16 @@ fn workdir_failing(name: &str, n: usize, failing: &[usize]) -> PathBuf {
 
 /// `noderun run` refreshing the items of `dir` against `server`, with `extra` arguments.
 fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
+    let mut command = refresh(server);
+    command
+        .arg("--input")
+        .arg(dir.join("items.ndjson"))
+        .args(extra);
+    command
+}
+
+/// `noderun run` refreshing the items of its stdin against `server`.
+fn refresh(server: &Server) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_noderun"));
     command
         .args([
@@ -188,9 +198,6 @@ fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
             "refreshToken",
         ])
         .args(["--parameters", r#"{"refreshToken":"={{ $json.rt }}"}"#])
-        .arg("--input")
-        .arg(dir.join("items.ndjson"))
-        .args(extra)
         .env("DIRECTUS_URL", &server.url)
         .env_remove("DIRECTUS_TOKEN")
         .env_remove("RUST_LOG")
@@ -522,4 +529,35 @@ fn a_grace_period_that_is_not_a_duration_is_a_usage_error() {
         );
     }
     assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_producer_that_went_quiet_does_not_keep_a_stopped_run_alive() {
+    let server = Server::start(|_| Duration::ZERO);
+    let mut child = refresh(&server)
+        .args(["--grace", "0.3"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Two items, then nothing, and stdin stays open.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"{\"rt\":\"t0\"}\n{\"rt\":\"t1\"}\n")
+        .expect("written");
+    server.wait_received(&[0, 1]);
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    kill(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child);
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    drop(stdin);
+    assert_eq!(stdout, outputs(0..2));
+    assert_eq!(
+        stderr[1..],
+        [
+            "noderun: 2 items: 2 succeeded, 0 failed, 0 not run (and the unread rest of the input) in Ts",
+            "noderun: stopped by SIGTERM",
+        ]
+    );
+    assert_eq!(code, 143);
 }
