@@ -42,6 +42,7 @@
 mod credentials;
 mod error;
 mod item;
+mod paging;
 pub mod plan;
 mod response;
 mod run;

@@ -4,16 +4,47 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::stream::{FuturesOrdered, Stream, StreamExt};
+use std::collections::VecDeque;
+
+use futures::stream::{FuturesUnordered, Stream, StreamExt};
+use tokio::sync::mpsc;
 use noderun_definitions::Registry;
 use serde_json::{Map, Value};
 
 use crate::credentials::Credentials;
 use crate::error::{FailureKind, ItemFailure, SetupError, StopError};
 use crate::item::{Item, PairedItem};
-use crate::plan::Plan;
+use crate::paging::Pager;
+use crate::plan::{Plan, RequestSpec};
 use crate::settings::{OnError, Settings};
 use crate::transport::Transport;
+
+/// Pages an item may have fetched ahead of the item being output (with `--concurrency`).
+const PAGES_AHEAD: usize = 1;
+
+/// What an item's worker reports, in order: its pages, then its outcome.
+enum Event {
+    Page(Vec<Map<String, Value>>),
+    Done(Result<(), ItemFailure>),
+}
+
+/// Where an item's pages go: collected, or sent to the run's ordered output as they arrive.
+enum Sink<'a> {
+    Collect(&'a mut Vec<Map<String, Value>>),
+    Channel(&'a mpsc::Sender<Event>),
+}
+
+impl Sink<'_> {
+    async fn emit(&mut self, page: Vec<Map<String, Value>>) {
+        match self {
+            Sink::Collect(out) => out.extend(page),
+            // The receiver is dropped only after Done is read, so this cannot fail.
+            Sink::Channel(tx) => {
+                let _ = tx.send(Event::Page(page)).await;
+            }
+        }
+    }
+}
 
 /// What a workflow engine asks for: a node, its parameters, its credential and its settings.
 /// Its `Debug` lists parameter and credential field names, not values (they may be secrets).
@@ -130,8 +161,9 @@ impl Runner {
         &self.plan
     }
 
-    /// Processes one item: resolve, validate, request (with retries if asked), outcome.
-    /// Messages never contain the item's secrets or the credential's.
+    /// Processes one item: resolve, validate, request (with retries if asked), outcome; a list
+    /// that pages gives the entries of all its pages. Messages never contain the item's secrets
+    /// or the credential's.
     ///
     /// # Errors
     /// Why the item failed.
@@ -140,20 +172,72 @@ impl Runner {
         index: usize,
         item: &Item,
     ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+        let mut out = Vec::new();
+        self.process_into(index, item, &mut Sink::Collect(&mut out))
+            .await?;
+        Ok(out)
+    }
+
+    /// Processes one item, handing each page's entries to `sink` as the page arrives.
+    async fn process_into(
+        &self,
+        index: usize,
+        item: &Item,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ItemFailure> {
         let parameters = self.plan.parameters_for(index, item)?;
-        if self.settings.dry_run {
-            let spec = self.plan.request_for(index, item, &parameters)?;
-            let mut json = Map::new();
-            json.insert("method".into(), Value::String(spec.method.as_str().into()));
-            json.insert("url".into(), Value::String(spec.url));
-            json.insert("body".into(), spec.body.unwrap_or(Value::Null));
-            return Ok(vec![json]);
+        let scope = self.plan.scope(index, item, &parameters);
+        let mut pager = Pager::new(
+            &self.plan,
+            self.plan.request_for(index, item, &parameters)?,
+        );
+        let mut emitted = 0usize;
+        while let Some(spec) = pager.next_request(&scope)? {
+            if self.settings.dry_run {
+                let mut json = Map::new();
+                json.insert("method".into(), Value::String(spec.method.as_str().into()));
+                json.insert("url".into(), Value::String(spec.url));
+                json.insert("body".into(), spec.body.unwrap_or(Value::Null));
+                sink.emit(vec![json]).await;
+                return Ok(());
+            }
+            let page = match self
+                .fetch(index, &spec, &parameters, pager.wants_response())
+                .await
+                .and_then(|(items, response)| pager.advance(items, response, &scope))
+            {
+                Ok(page) => page,
+                Err(mut f) => {
+                    let redactor = self.plan.redactor_for(Some(&parameters));
+                    f.details.message = redactor.scrub(&f.details.message);
+                    if pager.pages > 1 {
+                        f.details.message = format!(
+                            "{} (page {} of the list; {emitted} entries of the earlier pages were already output)",
+                            f.details.message, pager.pages
+                        );
+                    }
+                    return Err(f);
+                }
+            };
+            emitted += page.len();
+            sink.emit(page).await;
         }
+        Ok(())
+    }
+
+    /// Sends one request (retrying if asked) and gives the items of its response, and its
+    /// `$response` when `want_response`.
+    async fn fetch(
+        &self,
+        index: usize,
+        spec: &RequestSpec,
+        parameters: &Map<String, Value>,
+        want_response: bool,
+    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
         let attempts = self.settings.attempts();
         let mut attempt = 1;
         loop {
-            let result = self.attempt(index, item, &parameters).await;
-            match result {
+            match self.attempt(index, spec, parameters, want_response).await {
                 Err(f) if f.is_retryable() && attempt < attempts => {
                     let wait = f.retry_after.map_or(self.settings.wait(), |r| {
                         r.min(self.settings.max_retry_after)
@@ -168,12 +252,7 @@ impl Runner {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(mut f) => {
-                    let redactor = self.plan.redactor_for(Some(&parameters));
-                    f.details.message = redactor.scrub(&f.details.message);
-                    return Err(f);
-                }
-                Ok(items) => return Ok(items),
+                result => return result,
             }
         }
     }
@@ -181,15 +260,15 @@ impl Runner {
     async fn attempt(
         &self,
         index: usize,
-        item: &Item,
+        spec: &RequestSpec,
         parameters: &Map<String, Value>,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
-        let spec = self.plan.request_for(index, item, parameters)?;
+        want_response: bool,
+    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
         let started = Instant::now();
         let host = reqwest::Url::parse(&spec.url)
             .map(|u| crate::transport::host_of(&u))
             .unwrap_or_default();
-        let response = self.transport.send(&spec).await;
+        let response = self.transport.send(spec).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &response {
             Ok(r) => tracing::debug!(
@@ -208,7 +287,10 @@ impl Runner {
                 "request failed"
             ),
         }
-        crate::response::items(response?, &self.plan.response, parameters, &host)
+        let response = response?;
+        let value = want_response.then(|| crate::response::as_value(&response));
+        let items = crate::response::items(response, &self.plan.response, parameters, &host)?;
+        Ok((items, value))
     }
 
     /// Runs a stream of input entries (an entry that could not be read is an `Err` with the
@@ -225,27 +307,57 @@ impl Runner {
     {
         let started = Instant::now();
         let mut input = pin!(input);
-        let mut in_flight = FuturesOrdered::new();
+        // The items in flight, in input order, each with the channel its pages arrive on: the
+        // first one's pages are delivered as they come, the others wait in their channels
+        // (bounded: an item behind the first pauses after `PAGES_AHEAD` pages).
+        let mut order: VecDeque<(usize, mpsc::Receiver<Event>)> = VecDeque::new();
+        let mut workers = FuturesUnordered::new();
         let mut summary = Summary::default();
         let mut exhausted = false;
         let concurrency = self.settings.concurrency.max(1);
         loop {
-            let can_pull = summary.stopped.is_none() && !exhausted && in_flight.len() < concurrency;
+            let can_pull = summary.stopped.is_none() && !exhausted && order.len() < concurrency;
+            let head = order.front_mut();
+            let has_head = head.is_some();
             tokio::select! {
                 biased;
-                Some((index, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                    self.settle(index, result, &mut summary, &mut deliver);
+                event = async { head.expect("has_head").1.recv().await }, if has_head => {
+                    let index = order.front().expect("has_head").0;
+                    match event {
+                        Some(Event::Page(entries)) => {
+                            for json in entries {
+                                deliver(Output::Main(Item {
+                                    json,
+                                    binary: None,
+                                    paired_item: Some(PairedItem { item: index }),
+                                    error: None,
+                                }));
+                            }
+                        }
+                        Some(Event::Done(result)) => {
+                            order.pop_front();
+                            self.settle(index, result, &mut summary, &mut deliver);
+                        }
+                        None => unreachable!("every worker sends Done before it ends"),
+                    }
                 }
+                Some(()) = workers.next(), if !workers.is_empty() => {}
                 entry = input.next(), if can_pull => match entry {
                     Some(entry) => {
                         let index = summary.items;
                         summary.items += 1;
-                        in_flight.push_back(async move {
+                        let (tx, rx) = mpsc::channel(PAGES_AHEAD);
+                        order.push_back((index, rx));
+                        workers.push(async move {
                             let result = match entry {
-                                Ok(item) => self.process(index, &item).await,
+                                Ok(item) => {
+                                    self.process_into(index, &item, &mut Sink::Channel(&tx))
+                                        .await
+                                }
                                 Err(reason) => Err(ItemFailure::new(FailureKind::Input, reason)),
                             };
-                            (index, result)
+                            // The receiver lives until Done is read.
+                            let _ = tx.send(Event::Done(result)).await;
                         });
                     }
                     None => exhausted = true,
@@ -266,23 +378,13 @@ impl Runner {
     fn settle<F: FnMut(Output)>(
         &self,
         index: usize,
-        result: Result<Vec<Map<String, Value>>, ItemFailure>,
+        result: Result<(), ItemFailure>,
         summary: &mut Summary,
         deliver: &mut F,
     ) {
         let paired = Some(PairedItem { item: index });
         match result {
-            Ok(items) => {
-                summary.succeeded += 1;
-                for json in items {
-                    deliver(Output::Main(Item {
-                        json,
-                        binary: None,
-                        paired_item: paired,
-                        error: None,
-                    }));
-                }
-            }
+            Ok(()) => summary.succeeded += 1,
             Err(failure) => {
                 summary.failed += 1;
                 tracing::debug!(item = index, "item failed");

@@ -22,6 +22,8 @@ pub struct Scope<'a> {
     pub self_value: Option<&'a Value>,
     /// `$response`: the HTTP response (in post-receive actions).
     pub response: Option<&'a Value>,
+    /// `$request`: the operation's request options (in pagination expressions).
+    pub request: Option<&'a Value>,
 }
 
 type R = Result<Option<Value>, Error>;
@@ -165,6 +167,7 @@ fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
         Var::ItemIndex => Val::Owned(Value::from(scope.item_index)),
         Var::SelfValue => value(scope.self_value),
         Var::Response => value(scope.response),
+        Var::Request => value(scope.request),
     }
 }
 

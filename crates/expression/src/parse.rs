@@ -29,6 +29,7 @@ pub(crate) enum Var {
     ItemIndex,
     SelfValue,
     Response,
+    Request,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -522,9 +523,10 @@ impl Parser {
             "$itemIndex" => Var::ItemIndex,
             "$self" => Var::SelfValue,
             "$response" => Var::Response,
+            "$request" => Var::Request,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self and $response"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $response and $request"
                 )));
             }
             other => {
