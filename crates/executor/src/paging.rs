@@ -35,7 +35,10 @@ pub(crate) struct Pager<'a> {
 enum Mode<'a> {
     Single,
     Offset(&'a noderun_definitions::model::OffsetPagination, u64),
-    Generic(&'a noderun_expression::Resolvable, &'a noderun_expression::Resolvable),
+    Generic(
+        &'a noderun_expression::Resolvable,
+        &'a noderun_expression::Resolvable,
+    ),
 }
 
 impl<'a> Pager<'a> {

@@ -603,7 +603,11 @@ fn compile(
         })
         .transpose()?;
     // n8n: `Object.assign(requestOperations, property.routing.operations)`.
-    if let Some(pagination) = routing.operations.as_ref().and_then(|o| o.pagination.as_ref()) {
+    if let Some(pagination) = routing
+        .operations
+        .as_ref()
+        .and_then(|o| o.pagination.as_ref())
+    {
         into.pagination = Some(match pagination {
             Pagination::Offset { properties } => CompiledPagination::Offset(properties.clone()),
             Pagination::Generic { properties } => CompiledPagination::Generic {

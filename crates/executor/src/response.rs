@@ -258,9 +258,8 @@ pub(crate) fn as_value(response: &HttpResponse) -> Value {
     let body = if response.body.iter().all(u8::is_ascii_whitespace) {
         Value::String(String::new())
     } else {
-        parse_body(response, "").unwrap_or_else(|_| {
-            Value::String(String::from_utf8_lossy(&response.body).into_owned())
-        })
+        parse_body(response, "")
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&response.body).into_owned()))
     };
     let headers: Map<String, Value> = response
         .headers

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use std::collections::VecDeque;
 
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
-use tokio::sync::mpsc;
 use noderun_definitions::Registry;
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 
 use crate::credentials::Credentials;
 use crate::error::{FailureKind, ItemFailure, SetupError, StopError};
@@ -187,10 +187,7 @@ impl Runner {
     ) -> Result<(), ItemFailure> {
         let parameters = self.plan.parameters_for(index, item)?;
         let scope = self.plan.scope(index, item, &parameters);
-        let mut pager = Pager::new(
-            &self.plan,
-            self.plan.request_for(index, item, &parameters)?,
-        );
+        let mut pager = Pager::new(&self.plan, self.plan.request_for(index, item, &parameters)?);
         let mut emitted = 0usize;
         while let Some(spec) = pager.next_request(&scope)? {
             if self.settings.dry_run {
