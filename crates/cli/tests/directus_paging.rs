@@ -86,7 +86,10 @@ impl<'a> Collection<'a> {
         let requests = out
             .stderr
             .lines()
-            .filter(|l| l.contains(&format!("/items/{}", self.name)) && l.contains("response"))
+            .filter(|l| {
+                l.contains(&format!("/items/{}", self.name))
+                    && (l.contains("response") || l.contains("request failed"))
+            })
             .count();
         assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
         (out.items(), requests)
