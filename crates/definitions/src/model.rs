@@ -315,7 +315,7 @@ pub enum Pagination {
     /// `continue` is true.
     Generic {
         /// The parameters.
-        properties: GenericPagination,
+        properties: Box<GenericPagination>,
     },
 }
 
