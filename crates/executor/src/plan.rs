@@ -370,6 +370,7 @@ impl Plan {
                 .to_string(),
             url: String::new(),
             qs: Map::new(),
+            undefined_qs: Vec::new(),
             headers: defaults
                 .get("headers")
                 .and_then(Value::as_object)
@@ -432,9 +433,15 @@ impl Plan {
                             }
                         }
                         SendType::Query => {
+                            options.undefined_qs.retain(|k| k != &property);
                             options.qs.insert(property, value);
                         }
                     }
+                } else if send.kind == SendType::Query && !options.qs.contains_key(&property) {
+                    // n8n sets the key to `undefined`: not sent, but it keeps its place in the
+                    // query for a value set later.
+                    options.qs.insert(property.clone(), Value::Null);
+                    options.undefined_qs.push(property);
                 }
             }
         }
@@ -724,6 +731,8 @@ pub(crate) struct RequestOptions {
     base_url: String,
     url: String,
     pub qs: Map<String, Value>,
+    /// Query keys set to `undefined` (placeholders in `qs`, not sent).
+    undefined_qs: Vec<String>,
     headers: Map<String, Value>,
     pub body: Value,
 }
@@ -780,7 +789,12 @@ impl RequestOptions {
         }
     }
 
-    fn finish(self) -> RequestSpec {
+    fn finish(mut self) -> RequestSpec {
+        for key in &self.undefined_qs {
+            if self.qs.get(key) == Some(&Value::Null) {
+                self.qs.shift_remove(key);
+            }
+        }
         let mut url = join_url(&self.base_url, &self.url);
         let query = encode_query(&self.qs);
         if !query.is_empty() {
