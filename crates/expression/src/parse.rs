@@ -28,8 +28,10 @@ pub(crate) enum Var {
     Credentials,
     ItemIndex,
     SelfValue,
+    Parent,
     Response,
     Request,
+    ResponseItem,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -522,11 +524,13 @@ impl Parser {
             "$credentials" => Var::Credentials,
             "$itemIndex" => Var::ItemIndex,
             "$self" => Var::SelfValue,
+            "$parent" => Var::Parent,
             "$response" => Var::Response,
+            "$responseItem" => Var::ResponseItem,
             "$request" => Var::Request,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $response and $request"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response, $responseItem and $request"
                 )));
             }
             other => {
