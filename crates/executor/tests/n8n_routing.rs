@@ -381,7 +381,16 @@ async fn return_all_pages_the_same_as_n8n_routing_node() {
     {
         for state in &op.states {
             for parameters in cases(&node.description.properties, state) {
-                if parameters.get("returnAll") == Some(&json!(true)) {
+                let shown = noderun_definitions::display::visible_properties(
+                    &node.description.properties,
+                    &parameters,
+                );
+                let paged = shown.iter().any(|&i| {
+                    let p = &node.description.properties[i];
+                    p.name == "returnAll"
+                        && p.routing.as_ref().is_some_and(|r| r.operations.is_some())
+                });
+                if paged && parameters.get("returnAll") == Some(&json!(true)) {
                     runs.push((format!("{}/case-{}", server.uri(), runs.len()), parameters));
                 }
             }
