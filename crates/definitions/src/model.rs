@@ -315,6 +315,71 @@ pub struct Routing {
     /// What to do with the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Output>,
+    /// How the operation pages (n8n's `routing.operations`), used when a shown property's
+    /// `send.paginate` is true. The last shown property that has it wins (n8n's `Object.assign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<RequestOperations>,
+}
+
+/// `routing.operations` (`IN8nRequestOperations`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestOperations {
+    /// How to fetch the following pages when the request pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+}
+
+/// A declarative pagination, interpreted as n8n's `RoutingNode` does. Every page's response goes
+/// through the operation's `postReceive` actions; its items are output as the page arrives.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Pagination {
+    /// `limitParameter` = `pageSize` and `offsetParameter` = 0, 1·`pageSize`, 2·`pageSize`...
+    /// (any offset the request had is replaced), until a page gives fewer than `pageSize` items.
+    Offset {
+        /// The parameters.
+        properties: OffsetPagination,
+    },
+    /// Each page's request is the operation's request with `request` shallow-merged over it
+    /// (expressions may use `$request`, the operation's request, and `$response`, the previous
+    /// page's `{body, headers, statusCode}`; `{}` before the first page); pages continue while
+    /// `continue` is true.
+    Generic {
+        /// The parameters.
+        properties: Box<GenericPagination>,
+    },
+}
+
+/// Properties of the `offset` pagination (`IN8nRequestOperationPaginationOffset`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OffsetPagination {
+    /// Name of the page-size parameter, e.g. `limit`.
+    pub limit_parameter: String,
+    /// Name of the offset parameter, e.g. `offset`.
+    pub offset_parameter: String,
+    /// Entries per page; a shorter page is the last one.
+    #[schemars(range(min = 1))]
+    pub page_size: u64,
+    /// Property of the (post-processed) first response item that holds the page's entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_property: Option<String>,
+    /// Whether the two parameters go into the query string or the body.
+    #[serde(rename = "type")]
+    pub kind: SendType,
+}
+
+/// Properties of the `generic` pagination (`IN8nRequestOperationPaginationGeneric`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenericPagination {
+    /// Whether to fetch another page: a boolean or an expression over `$response`/`$request`.
+    #[serde(rename = "continue")]
+    pub continue_: Value,
+    /// Request options of every page (expressions over `$response`/`$request`), merged key by
+    /// key over the operation's request (a given `qs` replaces the whole query).
+    pub request: RequestOptions,
 }
 
 /// HTTP methods.
@@ -387,11 +452,17 @@ pub enum SendType {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Send {
-    /// Body or query string.
-    #[serde(rename = "type")]
-    pub kind: SendType,
-    /// Key to set (dot notation for nested keys unless `propertyInDotNotation` is false).
-    pub property: String,
+    /// Body or query string (default: query string).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SendType>,
+    /// Key to set (dot notation for nested keys unless `propertyInDotNotation` is false); without
+    /// it nothing is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// Whether the request pages (`routing.operations.pagination`): a boolean or an expression
+    /// over `$value`. The first shown property that sets it decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paginate: Option<Value>,
     /// Value to send instead of the parameter's own (an expression over `$value`, `$parameter`);
     /// a value that evaluates to `undefined` is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -49,6 +49,7 @@ mod cancel;
 mod credentials;
 mod error;
 mod item;
+mod paging;
 pub mod plan;
 mod response;
 mod run;

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use noderun_definitions::coerce::coerce;
 use noderun_definitions::display::{effective_parameters, get_path, is_displayed};
 use noderun_definitions::model::{
-    JsonShape, Method, PostReceive, Property, PropertyType, Routing, SendType,
+    JsonShape, Method, OffsetPagination, Pagination, PostReceive, Property, PropertyType, Routing,
+    SendType,
 };
 use noderun_definitions::{Node, Operation, Registry};
-use noderun_expression::{Resolvable, Scope, Template, encode_uri_component};
+use noderun_expression::{Resolvable, Scope, Template, encode_uri_component, truthy};
 use serde_json::{Map, Value};
 
 use crate::credentials::{Credentials, Redactor};
@@ -83,9 +84,27 @@ struct Step {
 #[derive(Debug)]
 struct CompiledSend {
     kind: SendType,
-    property: Resolvable,
+    property: Option<Resolvable>,
     value: Option<Resolvable>,
     dotted: bool,
+    paginate: Option<Resolvable>,
+}
+
+/// `routing.operations.pagination`, its expressions parsed.
+#[derive(Debug)]
+pub(crate) enum CompiledPagination {
+    Offset(OffsetPagination),
+    Generic {
+        continue_: Resolvable,
+        request: Resolvable,
+    },
+}
+
+/// An item's request before it is sent: the options n8n's `requestData.options` holds, and
+/// whether the operation pages (`send.paginate`).
+pub(crate) struct Prepared {
+    pub options: RequestOptions,
+    pub paginate: bool,
 }
 
 /// A run's compiled form. Cheap to share between concurrent items. Its `Debug` names the node,
@@ -107,6 +126,7 @@ pub struct Plan {
     auth_headers: Map<String, Value>,
     auth_qs: Map<String, Value>,
     pub(crate) response: ResponsePlan,
+    pub(crate) pagination: Option<CompiledPagination>,
     steps: Vec<Step>,
     credentials: Credentials,
     credential_secrets: Redactor,
@@ -213,6 +233,7 @@ impl Plan {
             auth_headers,
             auth_qs,
             response: collected.response,
+            pagination: collected.pagination,
             steps: collected.steps,
             credentials,
             credential_secrets,
@@ -322,6 +343,29 @@ impl Plan {
         Ok(parameters)
     }
 
+    /// The scope of an item's routing and pagination expressions.
+    pub(crate) fn scope<'a>(
+        &'a self,
+        index: usize,
+        item: &'a Item,
+        parameters: &'a Map<String, Value>,
+    ) -> Scope<'a> {
+        Scope {
+            json: Some(&item.json),
+            parameter: Some(parameters),
+            credentials: Some(self.credentials.fields()),
+            item_index: index,
+            ..Scope::default()
+        }
+    }
+
+    /// The request as sent: the options with the credential's headers and query parameters.
+    pub(crate) fn spec(&self, mut options: RequestOptions) -> RequestSpec {
+        options.headers.extend(self.auth_headers.clone());
+        options.qs.extend(self.auth_qs.clone());
+        options.finish()
+    }
+
     /// Builds the item's request from the routing data.
     ///
     /// # Errors
@@ -331,20 +375,9 @@ impl Plan {
         index: usize,
         item: &Item,
         parameters: &Map<String, Value>,
-    ) -> Result<RequestSpec, ItemFailure> {
-        let base_scope = Scope {
-            json: Some(&item.json),
-            parameter: Some(parameters),
-            credentials: Some(self.credentials.fields()),
-            item_index: index,
-            ..Scope::default()
-        };
-        let routing_error = |(path, source, e): (String, String, noderun_expression::Error)| {
-            ItemFailure::parameter(
-                &path,
-                format!("routing expression {source} failed: {}", e.message),
-            )
-        };
+    ) -> Result<Prepared, ItemFailure> {
+        let base_scope = self.scope(index, item, parameters);
+        let mut paginate = None;
         let defaults = &self.defaults;
         let mut options = RequestOptions {
             method: Method::Get,
@@ -355,6 +388,7 @@ impl Plan {
                 .to_string(),
             url: String::new(),
             qs: Map::new(),
+            undefined_qs: Vec::new(),
             headers: defaults
                 .get("headers")
                 .and_then(Value::as_object)
@@ -378,9 +412,19 @@ impl Plan {
             {
                 options.merge(r);
             }
-            if let Some(send) = &step.send {
-                let property = send
-                    .property
+            let Some(send) = &step.send else { continue };
+            // n8n keeps the first decision: `paginate ?? source.paginate`.
+            if let Some(p) = &send.paginate
+                && paginate.is_none()
+            {
+                paginate = Some(truthy(
+                    p.resolve_dropping_undefined(&scope)
+                        .map_err(routing_error)?
+                        .as_ref(),
+                ));
+            }
+            if let Some(property) = &send.property {
+                let property = property
                     .resolve_dropping_undefined(&scope)
                     .map_err(routing_error)?;
                 let property = property
@@ -409,16 +453,33 @@ impl Plan {
                             }
                         }
                         SendType::Query => {
+                            options.undefined_qs.retain(|k| k != &property);
                             options.qs.insert(property, value);
                         }
                     }
+                } else if send.kind == SendType::Query && !options.qs.contains_key(&property) {
+                    // n8n sets the key to `undefined`: not sent, but it keeps its place in the
+                    // query for a value set later.
+                    options.qs.insert(property.clone(), Value::Null);
+                    options.undefined_qs.push(property);
                 }
             }
         }
-        options.headers.extend(self.auth_headers.clone());
-        options.qs.extend(self.auth_qs.clone());
-        Ok(options.finish())
+        Ok(Prepared {
+            options,
+            paginate: paginate.unwrap_or(false),
+        })
     }
+}
+
+/// A routing expression that failed for an item, as the item's failure.
+pub(crate) fn routing_error(
+    (path, source, e): (String, String, noderun_expression::Error),
+) -> ItemFailure {
+    ItemFailure::parameter(
+        &path,
+        format!("routing expression {source} failed: {}", e.message),
+    )
 }
 
 /// n8n silently drops parameters it does not know; noderun refuses names that no property of the
@@ -486,6 +547,7 @@ struct Collected {
     response: ResponsePlan,
     json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
+    pagination: Option<CompiledPagination>,
 }
 
 /// What holds a property's value: nothing (a top-level parameter), a collection (`$self`) or a
@@ -521,7 +583,7 @@ fn collect(
         into.secret_parameters.push(path.clone());
     }
     let push = |routing: &Routing, into: &mut Collected| -> Result<(), CompileError> {
-        let step = compile(routing, path.join("."), holder.clone(), &mut into.response)?;
+        let step = compile(routing, path.join("."), holder.clone(), into)?;
         into.steps.push(step);
         Ok(())
     };
@@ -587,8 +649,9 @@ fn compile(
     routing: &Routing,
     value_path: String,
     holder: Holder,
-    response: &mut ResponsePlan,
+    into: &mut Collected,
 ) -> Result<Step, CompileError> {
+    let response = &mut into.response;
     let request = routing
         .request
         .as_ref()
@@ -599,13 +662,34 @@ fn compile(
         .as_ref()
         .map(|s| -> Result<CompiledSend, CompileError> {
             Ok(CompiledSend {
-                kind: s.kind,
-                property: Resolvable::new(&Value::String(s.property.clone()))?,
+                kind: s.kind.unwrap_or(SendType::Query),
+                property: s
+                    .property
+                    .as_ref()
+                    .map(|p| Resolvable::new(&Value::String(p.clone())))
+                    .transpose()?,
                 value: s.value.as_ref().map(Resolvable::new).transpose()?,
                 dotted: s.property_in_dot_notation.unwrap_or(true),
+                paginate: s.paginate.as_ref().map(Resolvable::new).transpose()?,
             })
         })
         .transpose()?;
+    // n8n: `Object.assign(requestOperations, property.routing.operations)`.
+    if let Some(pagination) = routing
+        .operations
+        .as_ref()
+        .and_then(|o| o.pagination.as_ref())
+    {
+        into.pagination = Some(match pagination {
+            Pagination::Offset { properties } => CompiledPagination::Offset(properties.clone()),
+            Pagination::Generic { properties } => CompiledPagination::Generic {
+                continue_: Resolvable::new(&properties.continue_)?,
+                request: Resolvable::new(
+                    &serde_json::to_value(&properties.request).unwrap_or_default(),
+                )?,
+            },
+        });
+    }
     if let Some(output) = &routing.output {
         response
             .post_receive
@@ -727,16 +811,53 @@ fn merge(target: &mut Value, source: Value) {
     }
 }
 
-struct RequestOptions {
+/// n8n's `requestData.options`: the request being built.
+#[derive(Clone)]
+pub(crate) struct RequestOptions {
     method: Method,
     base_url: String,
     url: String,
-    qs: Map<String, Value>,
+    pub qs: Map<String, Value>,
+    /// Query keys set to `undefined` (placeholders in `qs`, not sent).
+    undefined_qs: Vec<String>,
     headers: Map<String, Value>,
-    body: Value,
+    pub body: Value,
 }
 
 impl RequestOptions {
+    /// The options as pagination expressions see them (`$request`).
+    pub(crate) fn to_json(&self) -> Value {
+        serde_json::json!({
+            "method": self.method.as_str(),
+            "baseURL": self.base_url,
+            "url": self.url,
+            "qs": self.qs,
+            "headers": self.headers,
+            "body": self.body,
+        })
+    }
+
+    /// `{...options, ...r}`: each key given replaces the option whole (generic pagination).
+    pub(crate) fn assign(&mut self, r: Map<String, Value>) {
+        for (k, v) in r {
+            match k.as_str() {
+                "qs" | "headers" => {
+                    let m = match v {
+                        Value::Object(m) => m,
+                        _ => Map::new(),
+                    };
+                    if k == "qs" {
+                        self.qs = m;
+                    } else {
+                        self.headers = m;
+                    }
+                }
+                "body" => self.body = v,
+                other => self.merge([(other.to_string(), v)].into_iter().collect()),
+            }
+        }
+    }
+
     fn merge(&mut self, r: Map<String, Value>) {
         for (k, v) in r {
             match k.as_str() {
@@ -755,7 +876,12 @@ impl RequestOptions {
         }
     }
 
-    fn finish(self) -> RequestSpec {
+    fn finish(mut self) -> RequestSpec {
+        for key in &self.undefined_qs {
+            if self.qs.get(key) == Some(&Value::Null) {
+                self.qs.shift_remove(key);
+            }
+        }
         let mut url = join_url(&self.base_url, &self.url);
         let query = encode_query(&self.qs);
         if !query.is_empty() {

@@ -265,3 +265,20 @@ fn service_error(body: &Value) -> (Vec<String>, Option<String>) {
         body.get("code").and_then(Value::as_str).map(String::from),
     )
 }
+
+/// The response as n8n's pagination expressions see it (`$response`): `{body, headers,
+/// statusCode}`, the body parsed when it is JSON.
+pub(crate) fn as_value(response: &HttpResponse) -> Value {
+    let body = if response.body.iter().all(u8::is_ascii_whitespace) {
+        Value::String(String::new())
+    } else {
+        parse_body(response, "")
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&response.body).into_owned()))
+    };
+    let headers: Map<String, Value> = response
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), Value::from(v.to_str().ok()?))))
+        .collect();
+    serde_json::json!({"body": body, "headers": headers, "statusCode": response.status})
+}

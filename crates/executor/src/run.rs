@@ -8,14 +8,40 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use noderun_definitions::Registry;
 use serde_json::{Map, Value};
+use tokio::sync::mpsc;
 
 use crate::cancel::{Cancel, State};
 use crate::credentials::Credentials;
 use crate::error::{FailureKind, ItemFailure, SetupError, StopError};
 use crate::item::{Item, PairedItem};
-use crate::plan::Plan;
+use crate::paging::Pager;
+use crate::plan::{Plan, RequestSpec};
 use crate::settings::{OnError, Settings};
 use crate::transport::Transport;
+
+/// Pages an item may have fetched ahead of the item being output (with `--concurrency`).
+const PAGES_AHEAD: usize = 1;
+
+/// A page of an item's output entries, as its worker sends them to the run.
+type Page = Vec<Map<String, Value>>;
+
+/// Where an item's pages go: collected, or sent to the run's ordered output as they arrive.
+enum Sink<'a> {
+    Collect(&'a mut Vec<Map<String, Value>>),
+    Channel(&'a mpsc::Sender<Page>),
+}
+
+impl Sink<'_> {
+    async fn emit(&mut self, page: Vec<Map<String, Value>>) {
+        match self {
+            Sink::Collect(out) => out.extend(page),
+            // The receiver is dropped only after Done is read, so this cannot fail.
+            Sink::Channel(tx) => {
+                let _ = tx.send(page).await;
+            }
+        }
+    }
+}
 
 /// What a workflow engine asks for: a node, its parameters, its credential and its settings.
 /// Its `Debug` lists parameter and credential field names, not values (they may be secrets).
@@ -65,7 +91,9 @@ pub struct Summary {
     /// Items that failed (continued or not).
     pub failed: usize,
     /// Items sent but still in flight when a cancelled run was aborted, by input index, in
-    /// order: their outcome is unknown (the request may have taken effect), they have no output.
+    /// order: their outcome is unknown (the request may have taken effect), they have no output;
+    /// except a paged list (Return All) being output when the abort came: the entries of the
+    /// pages it had received are delivered, the rest of its list is not.
     pub interrupted: Vec<usize>,
     /// Items not started because the run stopped.
     pub not_run: usize,
@@ -100,9 +128,6 @@ pub struct Runner {
     cancel: Cancel,
     skip: Arc<BTreeSet<usize>>,
 }
-
-/// What processing one item gave: its output items, or why it failed.
-type Outcome = Result<Vec<Map<String, Value>>, ItemFailure>;
 
 impl Runner {
     /// Prepares a run.
@@ -165,8 +190,9 @@ impl Runner {
         &self.plan
     }
 
-    /// Processes one item: resolve, validate, request (with retries if asked), outcome.
-    /// Messages never contain the item's secrets or the credential's.
+    /// Processes one item: resolve, validate, request (with retries if asked), outcome; a list
+    /// that pages gives the entries of all its pages. Messages never contain the item's secrets
+    /// or the credential's.
     ///
     /// # Errors
     /// Why the item failed.
@@ -175,20 +201,69 @@ impl Runner {
         index: usize,
         item: &Item,
     ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+        let mut out = Vec::new();
+        self.process_into(index, item, &mut Sink::Collect(&mut out))
+            .await?;
+        Ok(out)
+    }
+
+    /// Processes one item, handing each page's entries to `sink` as the page arrives.
+    async fn process_into(
+        &self,
+        index: usize,
+        item: &Item,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), ItemFailure> {
         let parameters = self.plan.parameters_for(index, item)?;
-        if self.settings.dry_run {
-            let spec = self.plan.request_for(index, item, &parameters)?;
-            let mut json = Map::new();
-            json.insert("method".into(), Value::String(spec.method.as_str().into()));
-            json.insert("url".into(), Value::String(spec.url));
-            json.insert("body".into(), spec.body.unwrap_or(Value::Null));
-            return Ok(vec![json]);
+        let scope = self.plan.scope(index, item, &parameters);
+        let mut pager = Pager::new(&self.plan, self.plan.request_for(index, item, &parameters)?);
+        let mut emitted = 0usize;
+        while let Some(spec) = pager.next_request(&scope)? {
+            if self.settings.dry_run {
+                let mut json = Map::new();
+                json.insert("method".into(), Value::String(spec.method.as_str().into()));
+                json.insert("url".into(), Value::String(spec.url));
+                json.insert("body".into(), spec.body.unwrap_or(Value::Null));
+                sink.emit(vec![json]).await;
+                return Ok(());
+            }
+            let page = match self
+                .fetch(index, &spec, &parameters, pager.wants_response())
+                .await
+                .and_then(|(items, response)| pager.advance(items, response, &scope))
+            {
+                Ok(page) => page,
+                Err(mut f) => {
+                    let redactor = self.plan.redactor_for(Some(&parameters));
+                    f.details.message = redactor.scrub(&f.details.message);
+                    if pager.pages > 1 {
+                        f.details.message = format!(
+                            "{} (page {} of the list; {emitted} entries of the earlier pages were already output)",
+                            f.details.message, pager.pages
+                        );
+                    }
+                    return Err(f);
+                }
+            };
+            emitted += page.len();
+            sink.emit(page).await;
         }
+        Ok(())
+    }
+
+    /// Sends one request (retrying if asked) and gives the items of its response, and its
+    /// `$response` when `want_response`.
+    async fn fetch(
+        &self,
+        index: usize,
+        spec: &RequestSpec,
+        parameters: &Map<String, Value>,
+        want_response: bool,
+    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
         let attempts = self.settings.attempts();
         let mut attempt = 1;
         loop {
-            let result = self.attempt(index, item, &parameters).await;
-            match result {
+            match self.attempt(index, spec, parameters, want_response).await {
                 Err(f) if f.is_retryable() && attempt < attempts => {
                     let wait = f.retry_after.map_or(self.settings.wait(), |r| {
                         r.min(self.settings.max_retry_after)
@@ -203,12 +278,7 @@ impl Runner {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(mut f) => {
-                    let redactor = self.plan.redactor_for(Some(&parameters));
-                    f.details.message = redactor.scrub(&f.details.message);
-                    return Err(f);
-                }
-                Ok(items) => return Ok(items),
+                result => return result,
             }
         }
     }
@@ -216,15 +286,15 @@ impl Runner {
     async fn attempt(
         &self,
         index: usize,
-        item: &Item,
+        spec: &RequestSpec,
         parameters: &Map<String, Value>,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
-        let spec = self.plan.request_for(index, item, parameters)?;
+        want_response: bool,
+    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
         let started = Instant::now();
         let host = reqwest::Url::parse(&spec.url)
             .map(|u| crate::transport::host_of(&u))
             .unwrap_or_default();
-        let response = self.transport.send(&spec).await;
+        let response = self.transport.send(spec).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &response {
             Ok(r) => tracing::debug!(
@@ -243,7 +313,10 @@ impl Runner {
                 "request failed"
             ),
         }
-        crate::response::items(response?, &self.plan.response, parameters, &host)
+        let response = response?;
+        let value = want_response.then(|| crate::response::as_value(&response));
+        let items = crate::response::items(response, &self.plan.response, parameters, &host)?;
+        Ok((items, value))
     }
 
     /// Runs a stream of input entries (an entry that could not be read is an `Err` with the
@@ -263,8 +336,11 @@ impl Runner {
         let started = Instant::now();
         let mut input = pin!(input);
         let mut control = self.cancel.watch();
-        let mut in_flight = FuturesUnordered::new();
-        let mut order = Started::default();
+        // The items in flight, in input order, each with the channel its pages arrive on: the
+        // first one's pages are delivered as they come, the others wait in their channels
+        // (bounded: an item behind the first pauses after `PAGES_AHEAD` pages).
+        let mut order: VecDeque<Slot> = VecDeque::new();
+        let mut workers = FuturesUnordered::new();
         let mut summary = Summary::default();
         let mut exhausted = false;
         let concurrency = self.settings.concurrency.max(1);
@@ -282,12 +358,28 @@ impl Runner {
             };
             let starting = state == State::Running && summary.stopped.is_none();
             let can_pull = !exhausted && (!starting || order.len() < concurrency);
+            let head = order.front_mut();
+            let has_head = head.is_some();
             tokio::select! {
                 biased;
-                Some((index, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                    order.complete(index, result);
-                    while let Some((index, result)) = order.pop_ready() {
-                        self.settle(index, result, &mut summary, &mut deliver);
+                event = async { head.expect("has_head").rx.recv().await }, if has_head => {
+                    match event {
+                        Some(entries) => {
+                            let index = order.front().expect("has_head").index;
+                            deliver_page(index, entries, &mut deliver);
+                        }
+                        // The channel closes when the worker ends, and its outcome was taken
+                        // from `workers` in the same poll that ended it.
+                        None => {
+                            let slot = order.pop_front().expect("has_head");
+                            let result = slot.done.expect("a finished worker left its outcome");
+                            self.settle(slot.index, result, &mut summary, &mut deliver);
+                        }
+                    }
+                }
+                Some((index, result)) = workers.next(), if !workers.is_empty() => {
+                    if let Ok(at) = order.binary_search_by_key(&index, |slot| slot.index) {
+                        order[at].done = Some(result);
                     }
                 }
                 () = until(deadline) => break true,
@@ -301,11 +393,17 @@ impl Runner {
                         } else if !starting {
                             summary.not_run += 1;
                         } else {
-                            order.start(index);
-                            in_flight.push(async move {
+                            let (tx, rx) = mpsc::channel(PAGES_AHEAD);
+                            order.push_back(Slot { index, rx, done: None });
+                            workers.push(async move {
                                 let result = match entry {
-                                    Ok(item) => self.process(index, &item).await,
-                                    Err(reason) => Err(ItemFailure::new(FailureKind::Input, reason)),
+                                    Ok(item) => {
+                                        self.process_into(index, &item, &mut Sink::Channel(&tx))
+                                            .await
+                                    }
+                                    Err(reason) => {
+                                        Err(ItemFailure::new(FailureKind::Input, reason))
+                                    }
                                 };
                                 (index, result)
                             });
@@ -318,12 +416,18 @@ impl Runner {
         };
         if aborted {
             // What completed is delivered; what is still in flight is dropped, outcome unknown.
+            // The pages an item sent before it was aborted stay in its channel after the drop.
             summary.unread_input = !exhausted;
-            drop(in_flight);
-            for (index, result) in order.0 {
-                match result {
-                    Some(result) => self.settle(index, result, &mut summary, &mut deliver),
-                    None => summary.interrupted.push(index),
+            drop(workers);
+            for mut slot in order {
+                match slot.done {
+                    Some(result) => {
+                        while let Ok(entries) = slot.rx.try_recv() {
+                            deliver_page(slot.index, entries, &mut deliver);
+                        }
+                        self.settle(slot.index, result, &mut summary, &mut deliver);
+                    }
+                    None => summary.interrupted.push(slot.index),
                 }
             }
         }
@@ -334,23 +438,13 @@ impl Runner {
     fn settle<F: FnMut(Output)>(
         &self,
         index: usize,
-        result: Outcome,
+        result: Result<(), ItemFailure>,
         summary: &mut Summary,
         deliver: &mut F,
     ) {
         let paired = Some(PairedItem { item: index });
         match result {
-            Ok(items) => {
-                summary.succeeded += 1;
-                for json in items {
-                    deliver(Output::Main(Item {
-                        json,
-                        binary: None,
-                        paired_item: paired,
-                        error: None,
-                    }));
-                }
-            }
+            Ok(()) => summary.succeeded += 1,
             Err(failure) => {
                 summary.failed += 1;
                 tracing::debug!(item = index, "item failed");
@@ -412,33 +506,22 @@ async fn until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// The items started and not yet delivered, in input order, with the outcome of those that
-/// completed: an outcome waits here until every item before it is delivered.
-#[derive(Default)]
-struct Started(VecDeque<(usize, Option<Outcome>)>);
+/// An item in flight: its input index, the channel its pages arrive on (closed when its worker
+/// ends) and, once the worker has ended, its outcome.
+struct Slot {
+    index: usize,
+    rx: mpsc::Receiver<Page>,
+    done: Option<Result<(), ItemFailure>>,
+}
 
-impl Started {
-    fn start(&mut self, index: usize) {
-        self.0.push_back((index, None));
-    }
-
-    fn complete(&mut self, index: usize, outcome: Outcome) {
-        if let Ok(at) = self.0.binary_search_by_key(&index, |(i, _)| *i) {
-            self.0[at].1 = Some(outcome);
-        }
-    }
-
-    /// The first item's outcome, once it has completed.
-    fn pop_ready(&mut self) -> Option<(usize, Outcome)> {
-        self.0.front()?.1.as_ref()?;
-        self.0.pop_front().and_then(|(i, o)| Some((i, o?)))
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
+/// Delivers a page's entries as main outputs paired with input item `index`.
+fn deliver_page<F: FnMut(Output)>(index: usize, entries: Vec<Map<String, Value>>, deliver: &mut F) {
+    for json in entries {
+        deliver(Output::Main(Item {
+            json,
+            binary: None,
+            paired_item: Some(PairedItem { item: index }),
+            error: None,
+        }));
     }
 }

@@ -12,6 +12,8 @@ use noderun_definitions::Registry;
 use noderun_definitions::model::{JsonShape, Property, PropertyType};
 use noderun_executor::{Invocation, Item, Runner, Settings};
 use serde_json::{Map, Value, json};
+mod support;
+
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -207,8 +209,8 @@ fn make_items() -> Vec<Value> {
 }
 
 /// Runs every case through n8n in one Node process.
-fn n8n(registry: &Registry, runs: &[(String, Map<String, Value>)]) -> Vec<Value> {
-    let node = registry.node("directus").unwrap();
+fn n8n(registry: &Registry, node: &str, runs: &[(String, Map<String, Value>)]) -> Vec<Value> {
+    let node = registry.node(node).unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/n8n");
     assert!(
         dir.join("node_modules/n8n-core").exists(),
@@ -269,10 +271,6 @@ fn of_case(requests: &[Request], prefix: &str) -> Vec<Value> {
 async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() {
     let registry = Arc::new(Registry::embedded().unwrap());
     let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(DirectusLike)
-        .mount(&server)
-        .await;
     let node = registry.node("directus").unwrap();
     let mut runs = Vec::new();
     for op in node.operations() {
@@ -282,13 +280,30 @@ async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() 
             }
         }
     }
+    same_as_n8n(&registry, "directus", &runs, &server, || DirectusLike, 2).await;
+    assert!(runs.len() >= 300, "only {} cases compared", runs.len());
+}
+
+/// Runs `runs` of `node` through noderun, then through n8n, against `server` (answering with
+/// `respond`); per case, the requests (as multisets) and the outputs must be the same.
+async fn same_as_n8n<R: Respond + 'static>(
+    registry: &Arc<Registry>,
+    node: &str,
+    runs: &[(String, Map<String, Value>)],
+    server: &MockServer,
+    respond: impl Fn() -> R,
+    requests_per_case: usize,
+) {
+    Mock::given(any())
+        .respond_with(respond())
+        .mount(server)
+        .await;
     let mut ours_by_case = Vec::new();
-    for (url, parameters) in &runs {
-        let label = Value::Object(parameters.clone());
+    for (url, parameters) in runs {
         let runner = Runner::new(
             registry.clone(),
             Invocation {
-                node: "directus".into(),
+                node: node.into(),
                 parameters: parameters.clone(),
                 credentials: json!({"url": url, "accessToken": "static-token"})
                     .as_object()
@@ -303,10 +318,11 @@ async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() 
             .map(|j| Item::from_input(j).unwrap())
             .collect();
         let result = runner.run_batch(input).await;
+        let label = Value::Object(parameters.clone());
         assert!(
             result.summary.stopped.is_none(),
             "{label}: {:?}",
-            result.summary.stopped
+            result.summary
         );
         ours_by_case.push(
             result
@@ -319,19 +335,21 @@ async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() 
     let ours_requests = server.received_requests().await.unwrap();
     server.reset().await;
     Mock::given(any())
-        .respond_with(DirectusLike)
-        .mount(&server)
+        .respond_with(respond())
+        .mount(server)
         .await;
-    let n8n_results = n8n(&registry, &runs);
+    let n8n_results = n8n(registry, node, runs);
     let theirs_requests = server.received_requests().await.unwrap();
-
     for (i, ((_, parameters), n8n_result)) in runs.iter().zip(&n8n_results).enumerate() {
         let label = Value::Object(parameters.clone());
         let prefix = format!("/case-{i}/");
         let ours = of_case(&ours_requests, &prefix);
-        let theirs = of_case(&theirs_requests, &prefix);
-        assert_eq!(ours.len(), 2, "{label}");
-        assert_eq!(ours, theirs, "requests differ for {label}");
+        assert_eq!(ours.len(), requests_per_case, "{label}");
+        assert_eq!(
+            ours,
+            of_case(&theirs_requests, &prefix),
+            "requests differ for {label}"
+        );
         assert!(
             n8n_result.get("error").is_none(),
             "{label}: n8n failed: {n8n_result}"
@@ -345,5 +363,67 @@ async fn requests_equal_n8n_routing_node_for_every_operation_and_toggle_state() 
             .collect();
         assert_eq!(ours_by_case[i], n8n_items, "outputs differ for {label}");
     }
-    assert!(runs.len() >= 300, "only {} cases compared", runs.len());
+}
+
+/// Every list operation with Return All pages the same way in n8n's engine: against a server
+/// of 2003 rows, each of the two items reads pages of 1000 at offsets 0, 1000 and 2000 (with
+/// every query option the operation has), and both engines output the same 2003 rows per item.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn return_all_pages_the_same_as_n8n_routing_node() {
+    let registry = Arc::new(Registry::embedded().unwrap());
+    let server = MockServer::start().await;
+    let node = registry.node("directus").unwrap();
+    let mut runs = Vec::new();
+    for op in node
+        .operations()
+        .iter()
+        .filter(|op| op.schema["properties"].get("returnAll").is_some())
+    {
+        for state in &op.states {
+            for parameters in cases(&node.description.properties, state) {
+                let shown = noderun_definitions::display::visible_properties(
+                    &node.description.properties,
+                    &parameters,
+                );
+                let paged = shown.iter().any(|&i| {
+                    let p = &node.description.properties[i];
+                    p.name == "returnAll"
+                        && p.routing.as_ref().is_some_and(|r| r.operations.is_some())
+                });
+                if paged && parameters.get("returnAll") == Some(&json!(true)) {
+                    runs.push((format!("{}/case-{}", server.uri(), runs.len()), parameters));
+                }
+            }
+        }
+    }
+    assert!(runs.len() >= 8, "only {} paged cases", runs.len());
+    same_as_n8n(
+        &registry,
+        "directus",
+        &runs,
+        &server,
+        || support::pages(2003),
+        6,
+    )
+    .await;
+}
+
+/// n8n's generic pagination (a cursor taken from the previous response by expression) sends
+/// the same page requests in both engines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_pagination_pages_the_same_as_n8n_routing_node() {
+    let registry = Arc::new(Registry::from_sources(support::cursor_node()).unwrap());
+    let server = MockServer::start().await;
+    let runs: Vec<(String, Map<String, Value>)> =
+        [json!({"resource": "rows", "operation": "list", "size": 3})]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    format!("{}/case-{i}", server.uri()),
+                    p.as_object().unwrap().clone(),
+                )
+            })
+            .collect();
+    same_as_n8n(&registry, "cursor", &runs, &server, || support::Cursor, 6).await;
 }

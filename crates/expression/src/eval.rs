@@ -26,6 +26,8 @@ pub struct Scope<'a> {
     pub response: Option<&'a Value>,
     /// `$responseItem`: the output item a post-receive `filter` is deciding on.
     pub response_item: Option<&'a Value>,
+    /// `$request`: the operation's request options (in pagination expressions).
+    pub request: Option<&'a Value>,
 }
 
 type R = Result<Option<Value>, Error>;
@@ -171,6 +173,7 @@ fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
         Var::Parent => value(scope.parent),
         Var::Response => value(scope.response),
         Var::ResponseItem => value(scope.response_item),
+        Var::Request => value(scope.request),
     }
 }
 

@@ -30,6 +30,7 @@ pub(crate) enum Var {
     SelfValue,
     Parent,
     Response,
+    Request,
     ResponseItem,
 }
 
@@ -526,9 +527,10 @@ impl Parser {
             "$parent" => Var::Parent,
             "$response" => Var::Response,
             "$responseItem" => Var::ResponseItem,
+            "$request" => Var::Request,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response and $responseItem"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response, $responseItem and $request"
                 )));
             }
             other => {

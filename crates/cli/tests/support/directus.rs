@@ -175,7 +175,8 @@ impl Directus {
         value
     }
 
-    fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+    /// A request as the admin that must answer `want`; its body.
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         self.expect(method, path, Some(&self.admin_token), body, want)
     }
 
@@ -396,6 +397,14 @@ impl Directus {
                 }))
             })
             .collect()
+    }
+
+    /// A credentials file with the admin's access token, in a directory of the test's own.
+    pub fn admin_credentials_file(&self, test: &str) -> PathBuf {
+        let file = scratch(test).join("admin-credentials.json");
+        let credentials = json!({"url": self.url, "accessToken": self.admin_token});
+        std::fs::write(&file, credentials.to_string()).expect("write");
+        file
     }
 
     /// A credentials file pointing at the server (no static token: the Authentication
