@@ -330,15 +330,29 @@ pub struct RequestOptions {
     /// URL path, relative to the base URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// Query parameters.
+    /// Query parameters: an object, or an expression giving one (e.g. from a JSON parameter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qs: Option<Map<String, Value>>,
+    pub qs: Option<ObjectOrExpression>,
     /// Request body (merged into the body built so far).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     /// Request headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<Map<String, Value>>,
+    /// Whether a redirect answer is output (as `{"statusCode", "location"}`) instead of followed,
+    /// also within the same origin (n8n's `disableFollowRedirect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_follow_redirect: Option<bool>,
+}
+
+/// An object, or an expression (a string starting with `=`) that gives one.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ObjectOrExpression {
+    /// The object itself.
+    Object(Map<String, Value>),
+    /// An expression evaluated per item.
+    Expression(#[schemars(regex(pattern = r"^="))] String),
 }
 
 /// Where a parameter's value is sent.

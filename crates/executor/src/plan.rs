@@ -30,6 +30,9 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<Value>,
+    /// Whether a same-origin redirect is followed (else it is the output); `false` when the
+    /// routing says `disableFollowRedirect`.
+    pub follow_redirects: bool,
 }
 
 impl std::fmt::Debug for RequestSpec {
@@ -342,6 +345,7 @@ impl Plan {
                 .cloned()
                 .unwrap_or_default(),
             body: Value::Object(Map::new()),
+            follow_redirects: true,
         };
         for step in &self.steps {
             let value = get_path(parameters, &step.value_path);
@@ -651,6 +655,7 @@ struct RequestOptions {
     qs: Map<String, Value>,
     headers: Map<String, Value>,
     body: Value,
+    follow_redirects: bool,
 }
 
 impl RequestOptions {
@@ -667,6 +672,7 @@ impl RequestOptions {
                 "qs" => merge_map(&mut self.qs, v),
                 "headers" => merge_map(&mut self.headers, v),
                 "body" => merge(&mut self.body, v),
+                "disableFollowRedirect" => self.follow_redirects = v != Value::Bool(true),
                 _ => {}
             }
         }
@@ -705,6 +711,7 @@ impl RequestOptions {
             url,
             headers,
             body,
+            follow_redirects: self.follow_redirects,
         }
     }
 }
