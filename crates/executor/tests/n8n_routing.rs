@@ -63,11 +63,15 @@ fn recorded(requests: &[Request]) -> Vec<Value> {
 
 /// Values for the shown fields of a state: expressions over `$json` for strings (so every item
 /// sends its own values), every sub-field of collections, JSON bodies as text and as objects.
+/// A name that several resources use with different types gets the value of the shown one.
 fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String, Value>> {
     let mut base = state.clone();
     let mut json_as_object = None;
-    for p in properties {
-        if base.contains_key(&p.name) {
+    let shown = noderun_definitions::display::visible_properties(properties, state);
+    for (i, p) in properties.iter().enumerate() {
+        let hidden_twin =
+            !shown.contains(&i) && shown.iter().any(|&s| properties[s].name == p.name);
+        if base.contains_key(&p.name) || hidden_twin {
             continue;
         }
         let value = match p.kind {
@@ -93,7 +97,6 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
         out.push(c);
     }
     // Each choice of every option inside the shown collections, one case per choice.
-    let shown = noderun_definitions::display::visible_properties(properties, state);
     for p in shown
         .iter()
         .map(|&i| &properties[i])
