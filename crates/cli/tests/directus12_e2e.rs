@@ -316,7 +316,7 @@ fn a_webhook_flow_with_a_script_is_built_triggered_and_removed_through_noderun()
         "flows",
         "trigger",
         &json!({"id": "={{ $json.flow }}", "data": "={{ $json.body }}",
-                "additionalFields": {"query": {"source": "noderun"}}}),
+                "additionalFields": {"query": {"parameters": [{"name": "source", "value": "noderun"}]}}}),
         &[
             json!({"flow": flow_id, "body": {"a": 1, "b": 2}}),
             json!({"flow": flow_id, "body": {"a": 40, "b": 2, "note": "x"}}),
@@ -343,7 +343,8 @@ fn a_webhook_flow_with_a_script_is_built_triggered_and_removed_through_noderun()
             &creds,
             "flows",
             "trigger",
-            json!({"id": flow_id, "additionalFields": {"method": "GET", "query": "{\"x\": \"1\"}"}})
+            json!({"id": flow_id, "additionalFields": {"method": "GET",
+                   "query": {"parameters": [{"name": "x", "value": 1}]}}})
         ),
         json!({"method": "GET", "body": {}, "query": {"x": "1"}, "sum": 0})
     );
@@ -654,8 +655,8 @@ fn comments_are_made_on_items_listed_edited_and_deleted() {
         "create",
         &json!({"collection": articles, "item": "={{ $json.id }}", "comment": "={{ $json.text }}"}),
         &[
-            json!({"id": "1", "text": "First!"}),
-            json!({"id": "2", "text": "Looks **good**"}),
+            json!({"id": 1, "text": "First!"}),
+            json!({"id": 2, "text": "Looks **good**"}),
         ],
         false,
     );
@@ -925,14 +926,14 @@ fn an_item_is_reverted_to_a_revision() {
     )["data"]
         .clone();
     assert_eq!(revisions[1]["data"]["title"], json!("Two"), "{revisions}");
-    let two = revisions[1]["id"].to_string();
+    // The revision's id (a number) straight from the revision, by expression.
     assert_eq!(
         run(
             &creds,
             "utils",
             "revert",
-            &json!({"revision": two}),
-            &[json!({})],
+            &json!({"revision": "={{ $json.id }}"}),
+            &[revisions[1].clone()],
             false
         )
         .stdout,
