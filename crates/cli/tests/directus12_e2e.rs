@@ -407,6 +407,7 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
     let from = first.admin_credentials_file("d12-schema", "first");
     let to = second.admin_credentials_file("d12-schema", "second");
     let articles = collection(&first, "schema", true, &[]);
+    let own = collection(&second, "second_only", false, &[]);
     {
         let _one_at_a_time = SCHEMA_CHANGES.lock().unwrap_or_else(|e| e.into_inner());
         first.admin(
@@ -455,31 +456,48 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
         .collect();
     assert_eq!(mine, [&json!("id"), &json!("title"), &json!("author")]);
 
-    let out = run(
-        &to,
-        "schema",
-        "diff",
-        &json!({"data": "={{ $json }}"}),
-        &[snapshot.clone()],
-        false,
-    );
-    let diff = outputs(&out, &[0]).remove(0);
-    assert_eq!(keys(&diff), ["diff", "hash"]);
-    assert_eq!(text(&diff["hash"]).len(), 40, "{diff}");
-    let new_collection = diff["diff"]["collections"]
-        .as_array()
-        .expect("collections")
-        .iter()
-        .find(|c| c["collection"] == json!(articles))
-        .unwrap_or_else(|| panic!("{articles} not in the diff: {diff}"));
-    assert_eq!(new_collection["diff"][0]["kind"], json!("N"));
+    // Mirror (the default): the second server would become the first, its own collection
+    // deleted. Merge: additions and changes only.
+    let diff = |extra: Value| {
+        let mut parameters = json!({"data": "={{ $json }}"});
+        parameters
+            .as_object_mut()
+            .expect("an object")
+            .extend(extra.as_object().expect("an object").clone());
+        let out = run(
+            &to,
+            "schema",
+            "diff",
+            &parameters,
+            &[snapshot.clone()],
+            false,
+        );
+        let diff = outputs(&out, &[0]).remove(0);
+        assert_eq!(keys(&diff), ["diff", "hash"]);
+        assert_eq!(text(&diff["hash"]).len(), 40, "{diff}");
+        diff
+    };
+    let kind = |diff: &Value, collection: &str| {
+        diff["diff"]["collections"]
+            .as_array()
+            .expect("collections")
+            .iter()
+            .find(|c| c["collection"] == json!(collection))
+            .map(|c| c["diff"][0]["kind"].clone())
+    };
+    let mirror = diff(json!({}));
+    assert_eq!(kind(&mirror, &articles), Some(json!("N")));
+    assert_eq!(kind(&mirror, &own), Some(json!("D")));
+    let merge = diff(json!({"additionalFields": {"mode": "merge"}}));
+    assert_eq!(kind(&merge, &articles), Some(json!("N")));
+    assert_eq!(kind(&merge, &own), None);
 
     let out = run(
         &to,
         "schema",
         "apply",
         &json!({"data": "={{ $json }}"}),
-        &[diff],
+        &[merge],
         false,
     );
     assert_eq!(
@@ -489,15 +507,46 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
         out.stderr
     );
 
-    // The second server now has the same collections, fields and relations; a new diff finds
-    // nothing (Directus answers 204), also when forced.
+    // The second server now has the first one's collections, fields and relations, and kept
+    // its own.
     let again = one(&to, "schema", "snapshot", json!({}));
-    assert_eq!(schema_of(&again), schema_of(&snapshot));
+    let theirs: Vec<&Value> = snapshot["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .map(|c| &c["collection"])
+        .collect();
+    let mut same_collections = again.clone();
+    for key in ["collections", "fields", "relations"] {
+        same_collections[key]
+            .as_array_mut()
+            .expect("a list")
+            .retain(|e| theirs.contains(&&e["collection"]));
+    }
+    assert_eq!(schema_of(&same_collections), schema_of(&snapshot));
+    assert!(
+        again["collections"]
+            .as_array()
+            .expect("collections")
+            .iter()
+            .any(|c| c["collection"] == json!(own)),
+        "{own} is gone"
+    );
+
+    // A partial snapshot of the new collection is the same on both servers.
+    let partial = json!({"additionalFields": {"includeCollections": articles}});
+    let here = one(&from, "schema", "snapshot", partial.clone());
+    let there = one(&to, "schema", "snapshot", partial);
+    assert_eq!(here["version"], json!(2));
+    assert_eq!(here["collections"].as_array().map(Vec::len), Some(1));
+    assert_eq!(schema_of(&here), schema_of(&there));
+
+    // Nothing is left to merge (Directus answers 204), also when forced.
     let out = run(
         &to,
         "schema",
         "diff",
-        &json!({"data": "={{ $json }}", "force": true}),
+        &json!({"data": "={{ $json }}", "force": true, "additionalFields": {"mode": "merge"}}),
         &[snapshot],
         false,
     );
