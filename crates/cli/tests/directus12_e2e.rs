@@ -643,7 +643,7 @@ fn a_content_version_is_created_saved_into_compared_and_promoted() {
         &creds,
         "versions",
         "promote",
-        &json!({"id": id, "mainHash": "={{ $json.mainHash }}"}),
+        &json!({"id": id, "mainHash": "={{ $json.mainHash }}", "additionalFields": {"fields": "title"}}),
         &[compared.clone()],
         false,
     );
@@ -655,7 +655,7 @@ fn a_content_version_is_created_saved_into_compared_and_promoted() {
         &creds,
         "versions",
         "promote",
-        &json!({"id": id, "mainHash": "={{ $json.mainHash }}", "additionalFields": {"fields": "title"}}),
+        &json!({"id": id, "mainHash": "={{ $json.mainHash }}"}),
         &[compared],
         true,
     );
