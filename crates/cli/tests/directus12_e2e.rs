@@ -469,7 +469,7 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
             "schema",
             "diff",
             &parameters,
-            &[snapshot.clone()],
+            std::slice::from_ref(&snapshot),
             false,
         );
         let diff = outputs(&out, &[0]).remove(0);
@@ -644,7 +644,7 @@ fn a_content_version_is_created_saved_into_compared_and_promoted() {
         "versions",
         "promote",
         &json!({"id": id, "mainHash": "={{ $json.mainHash }}", "additionalFields": {"fields": "title"}}),
-        &[compared.clone()],
+        std::slice::from_ref(&compared),
         false,
     );
     assert_eq!(outputs(&out, &[0]), [json!({"data": "1"})]);
