@@ -71,43 +71,42 @@ fn outputs(out: &Out, paired: &[usize]) -> Vec<Value> {
         .collect()
 }
 
-/// The items one input item `{}` gives (all paired with it).
-fn many(credentials: &Path, resource: &str, operation: &str, parameters: Value) -> Vec<Value> {
-    let out = run(
+/// A run on one input item `{}`.
+fn run_once(
+    credentials: &Path,
+    resource: &str,
+    operation: &str,
+    parameters: &Value,
+    continue_on_fail: bool,
+) -> Out {
+    let input = [json!({})];
+    run(
         credentials,
         resource,
         operation,
-        &parameters,
-        &[json!({})],
-        false,
-    );
+        parameters,
+        &input,
+        continue_on_fail,
+    )
+}
+
+/// The items one input item `{}` gives (all paired with it).
+fn many(credentials: &Path, resource: &str, operation: &str, parameters: Value) -> Vec<Value> {
+    let out = run_once(credentials, resource, operation, &parameters, false);
     let count = out.items().len();
     outputs(&out, &vec![0; count])
 }
 
 /// The one item one input item `{}` gives.
 fn one(credentials: &Path, resource: &str, operation: &str, parameters: Value) -> Value {
-    let out = run(
-        credentials,
-        resource,
-        operation,
-        &parameters,
-        &[json!({})],
-        false,
-    );
-    outputs(&out, &[0]).remove(0)
+    let mut items = many(credentials, resource, operation, parameters);
+    assert_eq!(items.len(), 1, "{resource} {operation}: {items:?}");
+    items.remove(0)
 }
 
 /// The whole output of a run on one input item `{}` with continue-on-fail: one line.
 fn single_line(credentials: &Path, resource: &str, operation: &str, parameters: Value) -> Value {
-    let out = run(
-        credentials,
-        resource,
-        operation,
-        &parameters,
-        &[json!({})],
-        true,
-    );
+    let out = run_once(credentials, resource, operation, &parameters, true);
     assert_eq!(
         (out.code, out.stderr.as_str()),
         (0, ""),
@@ -121,14 +120,7 @@ fn single_line(credentials: &Path, resource: &str, operation: &str, parameters: 
 
 /// A run on one input item `{}` whose whole output is `{"success": true}` (Directus's 204).
 fn succeeds(credentials: &Path, resource: &str, operation: &str, parameters: Value) {
-    let out = run(
-        credentials,
-        resource,
-        operation,
-        &parameters,
-        &[json!({})],
-        false,
-    );
+    let out = run_once(credentials, resource, operation, &parameters, false);
     assert_eq!(
         (out.code, out.stdout.as_str(), out.stderr.as_str()),
         (0, format!("{SUCCESS}\n").as_str(), ""),
@@ -427,8 +419,7 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
     }
 
     // Snapshot → diff on the second server → apply there, piped item to item.
-    let out = run(&from, "schema", "snapshot", &json!({}), &[json!({})], false);
-    let snapshot = outputs(&out, &[0]).remove(0);
+    let snapshot = one(&from, "schema", "snapshot", json!({}));
     assert_eq!(
         keys(&snapshot),
         [
@@ -815,27 +806,17 @@ fn shares_notifications_dashboards_panels_translations_policies_and_access_round
     let articles = collection(&directus, "shares", false, &["Shared"]);
     let admin_id =
         directus.admin(Method::GET, "/users/me?fields=id", None, 200)["data"]["id"].clone();
-    let dashboard = directus.admin(
-        Method::POST,
-        "/dashboards?fields=id",
-        Some(json!({"name": unique("e2e-panels-")})),
-        200,
-    )["data"]["id"]
-        .clone();
-    let policy = directus.admin(
-        Method::POST,
-        "/policies?fields=id",
-        Some(json!({"name": unique("e2e-access-")})),
-        200,
-    )["data"]["id"]
-        .clone();
-    let role = directus.admin(
-        Method::POST,
-        "/roles?fields=id",
-        Some(json!({"name": unique("e2e-access-")})),
-        200,
-    )["data"]["id"]
-        .clone();
+    // What panels and access entries belong to, made as the admin.
+    let named = |path: &str| {
+        directus.admin(
+            Method::POST,
+            &format!("/{path}?fields=id"),
+            Some(json!({"name": unique("e2e-round-")})),
+            200,
+        )["data"]["id"]
+            .clone()
+    };
+    let (dashboard, policy, role) = (named("dashboards"), named("policies"), named("roles"));
     let rounds = [
         Round {
             resource: "shares",
