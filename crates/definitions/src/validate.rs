@@ -1,5 +1,6 @@
 //! Parameter validation against an operation's schema, with messages a user can act on.
 
+use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -97,16 +98,19 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             format!("Missing required parameter: {bare}{within}")
         }
         ValidationErrorKind::Enum { options } => {
-            let list: Vec<String> = options
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let choices = options.as_array().map(Vec::as_slice).unwrap_or_default();
+            let list: Vec<String> = choices
+                .iter()
+                .filter(|v| !v.is_null())
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                .collect();
+            let or_null = if choices.contains(&Value::Null) {
+                " (or null)"
+            } else {
+                ""
+            };
             format!(
-                "Parameter '{bare}' must be one of {}; got {got}{within}",
+                "Parameter '{bare}' must be one of {}{or_null}; got {got}{within}",
                 list.join(", ")
             )
         }
@@ -117,7 +121,19 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
-                TypeKind::Multiple(ts) => format!("{ts:?}").to_lowercase(),
+                TypeKind::Multiple(ts) => {
+                    let named: Vec<&str> = ts
+                        .iter()
+                        .filter(|t| *t != JsonType::Null)
+                        .map(|t| t.as_str())
+                        .collect();
+                    let or_null = if ts.contains(JsonType::Null) {
+                        " (or null)"
+                    } else {
+                        ""
+                    };
+                    format!("{}{or_null}", named.join(" or "))
+                }
             };
             format!(
                 "Parameter {name} must be of type {expected}; got {} {got}{within}",
