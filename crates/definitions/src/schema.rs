@@ -205,13 +205,12 @@ fn condition(
     }
 }
 
-/// Lets an optional field of a collection be `null` (an expression's `null`, e.g. a folder's
-/// `parent` taken from a root folder): sent as `null` in a body, not sent in a query.
+/// Lets an optional text, number, boolean or JSON field of a collection be `null` (an
+/// expression's `null`, e.g. a folder's `parent` taken from a root folder): sent as `null` in a
+/// body, not sent in a query. Choices stay choices.
 fn nullable(s: &mut Value) {
     if let Some(Value::String(t)) = s.get("type") {
         s["type"] = json!([t, "null"]);
-    } else if let Some(Value::Array(choices)) = s.get_mut("enum") {
-        choices.push(Value::Null);
     } else if let Some(Value::Array(any_of)) = s.get_mut("anyOf") {
         any_of.push(json!({"type": "null"}));
     }

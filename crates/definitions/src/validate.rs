@@ -98,19 +98,16 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             format!("Missing required parameter: {bare}{within}")
         }
         ValidationErrorKind::Enum { options } => {
-            let choices = options.as_array().map(Vec::as_slice).unwrap_or_default();
-            let list: Vec<String> = choices
-                .iter()
-                .filter(|v| !v.is_null())
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-                .collect();
-            let or_null = if choices.contains(&Value::Null) {
-                " (or null)"
-            } else {
-                ""
-            };
+            let list: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
             format!(
-                "Parameter '{bare}' must be one of {}{or_null}; got {got}{within}",
+                "Parameter '{bare}' must be one of {}; got {got}{within}",
                 list.join(", ")
             )
         }
@@ -118,6 +115,15 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
+        // Empty text where a number or a boolean is declared: nothing was given.
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(t),
+        } if instance == "" => {
+            format!(
+                "Parameter {name} is empty; expected a {}{within}",
+                t.as_str()
+            )
+        }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
