@@ -449,9 +449,10 @@ fn unknown_node_resource_and_operation() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: activity, auth, \
-         collections, extensions, fields, folders, items, permissions, presets, revisions, roles, server, \
-         settings, users, utils\n"
+        "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: access, activity, \
+         auth, collections, comments, dashboards, extensions, fields, operations, flows, folders, items, \
+         notifications, panels, permissions, policies, presets, revisions, roles, schema, server, \
+         settings, shares, translations, users, utils, versions\n"
     );
     assert_eq!(out.code, 2);
 

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use support::directus::{
     ALLOWED_RESET_URL, Directus, User, current_totp, jwt_claims, scratch, unique, unique_email,
 };
-use support::{ndjson, noderun, noderun_with_env, parse_lines};
+use support::{assert_output, error_item, keys, ndjson, noderun, noderun_with_env, parse_lines};
 
 const INVALID_CREDENTIALS: &str = "Invalid user credentials. (HTTP 401, INVALID_CREDENTIALS)";
 const INVALID_OTP: &str = "Invalid user OTP. (HTTP 401, INVALID_OTP)";
@@ -45,25 +45,6 @@ fn auth(operation: &str, parameters: &Value, credentials: &Path, extra: &[&str])
     args.push("-q".into());
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-/// The keys of an object, sorted.
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {value}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
-/// A successful output item of input `index`: exactly `json` and `pairedItem`.
-fn assert_output(item: &Value, index: usize) -> &Value {
-    assert_eq!(keys(item), ["json", "pairedItem"], "{item}");
-    assert_eq!(item["pairedItem"], json!({"item": index}), "{item}");
-    &item["json"]
 }
 
 /// A JWT of `user`, as a string.
@@ -112,31 +93,6 @@ fn assert_session(item: &Value, index: usize, user: &User) -> String {
     assert_eq!(keys(json), ["expires", "session_token"], "{item}");
     assert_eq!(json["expires"], json!(86400000), "{item}");
     assert_jwt(&json["session_token"], user)
-}
-
-/// n8n's headline for an HTTP status.
-fn headline(status: u16) -> &'static str {
-    match status {
-        400 => "Bad request - please check your parameters",
-        401 => "Authorization failed - please check your credentials",
-        403 => "Forbidden - perhaps check your credentials?",
-        404 => "The resource you are requesting could not be found",
-        _ => panic!("no headline for {status} in this test"),
-    }
-}
-
-/// The error item of input `index` for a Directus error answer.
-fn error_item(index: usize, message: &str, status: u16, code: &str) -> Value {
-    json!({
-        "json": {"error": message},
-        "pairedItem": {"item": index},
-        "error": {
-            "message": message,
-            "description": headline(status),
-            "httpCode": status.to_string(),
-            "code": code,
-        }
-    })
 }
 
 fn invalid_credentials(index: usize) -> Value {

@@ -436,6 +436,10 @@ pub struct RequestOptions {
     /// Request headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<Map<String, Value>>,
+    /// Whether a redirect answer is output (as `{"statusCode", "location"}`) instead of followed,
+    /// also within the same origin (n8n's `disableFollowRedirect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_follow_redirect: Option<bool>,
 }
 
 /// Where a parameter's value is sent.

@@ -64,14 +64,19 @@ fn auth_property(value: &Value, name: &str) -> usize {
 
 /// Every resource of the Directus node with its operations, in definition order.
 const OPERATIONS: &[(&str, &str)] = &[
+    ("access", "create delete get list update"),
     ("activity", "get list"),
     (
         "auth",
         "list login logout refreshToken requestReset resetPassword startOauthFlow",
     ),
     ("collections", "create delete get list update"),
+    ("comments", "create delete get list update"),
+    ("dashboards", "create delete get list update"),
     ("extensions", "list"),
     ("fields", "create delete get list listAll update"),
+    ("operations", "create delete get list update"),
+    ("flows", "create delete get list trigger update"),
     (
         "folders",
         "create delete deleteMultiple get list update updateMultiple",
@@ -80,10 +85,13 @@ const OPERATIONS: &[(&str, &str)] = &[
         "items",
         "create delete deleteMultiple get list update updateMultiple",
     ),
+    ("notifications", "create delete get list update"),
+    ("panels", "create delete get list update"),
     (
         "permissions",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create delete deleteMultiple get getMine list update updateMultiple",
     ),
+    ("policies", "create delete get list update"),
     (
         "presets",
         "create delete deleteMultiple get list update updateMultiple",
@@ -91,15 +99,22 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("revisions", "get list"),
     (
         "roles",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create delete deleteMultiple get getMine list update updateMultiple",
     ),
+    ("schema", "apply diff snapshot"),
     ("server", "getGraphQL getOpenAPI ping health info"),
     ("settings", "get update"),
+    ("shares", "create delete get list update"),
+    ("translations", "create delete get list update"),
     (
         "users",
-        "create delete deleteMultiple get getCurrent list update updateMe updateMultiple",
+        "create delete deleteMultiple get getCurrent list register update updateMe updateMultiple verifyEmail",
     ),
-    ("utils", "clearCache getRandomString sortItems"),
+    ("utils", "clearCache getRandomString revert sortItems"),
+    (
+        "versions",
+        "compare create delete get list promote save update",
+    ),
 ];
 
 #[test]
@@ -281,7 +296,7 @@ fn resources_and_files_must_match() {
         problems,
         [problem(
             "directus/node.json",
-            "/properties/0/options/15/value",
+            &format!("/properties/0/options/{}/value", OPERATIONS.len()),
             "resource 'webhooks' has no file directus/webhooks.json"
         )]
     );

@@ -34,6 +34,9 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// JSON body, if any.
     pub body: Option<Value>,
+    /// Whether a same-origin redirect is followed (else it is the output); `false` when the
+    /// routing says `disableFollowRedirect`.
+    pub follow_redirects: bool,
 }
 
 impl std::fmt::Debug for RequestSpec {
@@ -395,6 +398,7 @@ impl Plan {
                 .cloned()
                 .unwrap_or_default(),
             body: Value::Object(Map::new()),
+            follow_redirects: true,
         };
         for step in &self.steps {
             let value = get_path(parameters, &step.value_path);
@@ -822,6 +826,7 @@ pub(crate) struct RequestOptions {
     undefined_qs: Vec<String>,
     headers: Map<String, Value>,
     pub body: Value,
+    follow_redirects: bool,
 }
 
 impl RequestOptions {
@@ -871,6 +876,7 @@ impl RequestOptions {
                 "qs" => merge_map(&mut self.qs, v),
                 "headers" => merge_map(&mut self.headers, v),
                 "body" => merge(&mut self.body, v),
+                "disableFollowRedirect" => self.follow_redirects = v != Value::Bool(true),
                 _ => {}
             }
         }
@@ -914,6 +920,7 @@ impl RequestOptions {
             url,
             headers,
             body,
+            follow_redirects: self.follow_redirects,
         }
     }
 }

@@ -22,6 +22,9 @@ pub(crate) struct HttpResponse {
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     client: reqwest::Client,
+    /// The same client without redirects, for requests that output them; made on first use.
+    no_redirects: std::sync::OnceLock<reqwest::Client>,
+    tls: bool,
     settings: Settings,
 }
 
@@ -39,20 +42,11 @@ impl Transport {
                 attempt.stop()
             }
         });
-        let mut builder = reqwest::Client::builder();
-        if !tls {
-            builder = builder.tls_certs_only(std::iter::empty());
-        }
-        let client = builder
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .redirect(same_origin)
-            .user_agent(concat!("noderun/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(settings.concurrency.max(1))
-            .build()
-            .map_err(|e| SetupError(format!("cannot create the HTTP client: {e}")))?;
         Ok(Transport {
-            client,
+            client: client(settings, tls, same_origin)
+                .map_err(|e| SetupError(format!("cannot create the HTTP client: {e}")))?,
+            no_redirects: std::sync::OnceLock::new(),
+            tls,
             settings: settings.clone(),
         })
     }
@@ -83,7 +77,21 @@ impl Transport {
             })?;
             headers.insert(name, value);
         }
-        let mut request = self.client.request(method, url).headers(headers);
+        let client = if spec.follow_redirects {
+            &self.client
+        } else if let Some(c) = self.no_redirects.get() {
+            c
+        } else {
+            let made = client(&self.settings, self.tls, reqwest::redirect::Policy::none())
+                .map_err(|e| {
+                    ItemFailure::new(
+                        FailureKind::Network,
+                        format!("cannot create the HTTP client: {e}"),
+                    )
+                })?;
+            self.no_redirects.get_or_init(|| made)
+        };
+        let mut request = client.request(method, url).headers(headers);
         if let Some(body) = &spec.body {
             request = request.body(body.to_string());
         }
@@ -120,6 +128,26 @@ impl Transport {
             body,
         })
     }
+}
+
+/// An HTTP client with the run's settings and a redirect policy. Without `tls` (the base URL is
+/// plain `http://`) the system's CA certificates are not loaded.
+fn client(
+    settings: &Settings,
+    tls: bool,
+    redirects: reqwest::redirect::Policy,
+) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if !tls {
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    builder
+        .connect_timeout(settings.connect_timeout)
+        .timeout(settings.request_timeout)
+        .redirect(redirects)
+        .user_agent(concat!("noderun/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(settings.concurrency.max(1))
+        .build()
 }
 
 /// `host:port` of a URL, as messages name it.

@@ -65,6 +65,7 @@ fn recorded(requests: &[Request]) -> Vec<Value> {
 
 /// Values for the shown fields of a state: expressions over `$json` for strings (so every item
 /// sends its own values), every sub-field of collections, JSON bodies as text and as objects.
+/// A name that several resources use with different types gets the value of the shown one.
 fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String, Value>> {
     let mut base = state.clone();
     let mut json_as_object = None;

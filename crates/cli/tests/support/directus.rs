@@ -1,23 +1,33 @@
-//! The real Directus that `scripts/test` starts, driven as its admin through the REST API:
-//! fresh users, a two-factor user, the captured password reset emails, settings.
+//! The real Directus servers that `scripts/test` starts, driven as their admin through the REST
+//! API: fresh users, a two-factor user, the captured emails (password reset, registration),
+//! settings.
 //!
-//! `scripts/test` describes the server with four environment variables; without them the tests
-//! fail (they are never skipped silently).
+//! `scripts/test` describes the main server with four environment variables and a second, fresh
+//! one (for schema migrations between servers) with two more; without them the tests fail (they
+//! are never skipped silently).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The variables `scripts/test` exports.
+/// The variables `scripts/test` exports for the main server: its URL, the admin's email and
+/// password (the same on both servers) and the directory its SMTP sink writes to.
 const VARIABLES: [&str; 4] = [
     "NODERUN_TEST_DIRECTUS_URL",
     "NODERUN_TEST_ADMIN_EMAIL",
     "NODERUN_TEST_ADMIN_PASSWORD",
     "NODERUN_TEST_MAIL_DIR",
+];
+
+/// The URL and mail directory of the second server.
+const SECOND: [&str; 2] = [
+    "NODERUN_TEST_DIRECTUS2_URL",
+    "NODERUN_TEST_DIRECTUS2_MAIL_DIR",
 ];
 
 /// The reset URL the server's PASSWORD_RESET_URL_ALLOW_LIST allows (set by
@@ -65,12 +75,21 @@ pub struct Directus {
 }
 
 impl Directus {
-    /// Reads the server's description from the environment and logs in as the admin.
+    /// Reads the main server's description from the environment and logs in as the admin.
     ///
     /// # Panics
     /// When a variable is missing (with what to do), or the server does not answer.
     pub fn connect() -> Directus {
-        let missing: Vec<&str> = VARIABLES
+        Directus::connect_to(VARIABLES[0], VARIABLES[3])
+    }
+
+    /// The second server (a fresh one, for schema migrations), as [`Directus::connect`].
+    pub fn connect_second() -> Directus {
+        Directus::connect_to(SECOND[0], SECOND[1])
+    }
+
+    fn connect_to(url_variable: &str, mail_variable: &str) -> Directus {
+        let missing: Vec<&str> = [url_variable, VARIABLES[1], VARIABLES[2], mail_variable]
             .iter()
             .copied()
             .filter(|v| std::env::var(v).map_or(true, |s| s.trim().is_empty()))
@@ -82,7 +101,8 @@ impl Directus {
              noderun --test directus_e2e`), or start a server with `eval \"$(scripts/directus-server \
              start --fresh)\"` and export NODERUN_TEST_DIRECTUS_URL=$DIRECTUS_URL \
              NODERUN_TEST_ADMIN_EMAIL=$ADMIN_EMAIL NODERUN_TEST_ADMIN_PASSWORD=$ADMIN_PASSWORD \
-             NODERUN_TEST_MAIL_DIR=$MAIL_DIR.",
+             NODERUN_TEST_MAIL_DIR=$MAIL_DIR (and for a second server NODERUN_TEST_DIRECTUS2_URL, \
+             NODERUN_TEST_DIRECTUS2_MAIL_DIR).",
             if missing.len() == 1 {
                 format!("{} is", missing[0])
             } else {
@@ -103,10 +123,8 @@ impl Directus {
             .build()
             .expect("an HTTP client");
         let mut directus = Directus {
-            url: var("NODERUN_TEST_DIRECTUS_URL")
-                .trim_end_matches('/')
-                .to_string(),
-            mail_dir: PathBuf::from(var("NODERUN_TEST_MAIL_DIR")),
+            url: var(url_variable).trim_end_matches('/').to_string(),
+            mail_dir: PathBuf::from(var(mail_variable)),
             runtime,
             http,
             admin_token: String::new(),
@@ -115,17 +133,20 @@ impl Directus {
             var("NODERUN_TEST_ADMIN_EMAIL"),
             var("NODERUN_TEST_ADMIN_PASSWORD"),
         );
-        // One admin login for all the tests of the run (its token lasts 15 minutes): a login
-        // costs the server a password hash.
-        static ADMIN_TOKEN: OnceLock<String> = OnceLock::new();
-        directus.admin_token = ADMIN_TOKEN
-            .get_or_init(|| {
+        // One admin login per server for all the tests of the run (its token lasts 15
+        // minutes): a login costs the server a password hash.
+        static ADMIN_TOKENS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+        let mut tokens = ADMIN_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+        directus.admin_token = tokens
+            .entry(directus.url.clone())
+            .or_insert_with(|| {
                 directus.login(&email, &password)["access_token"]
                     .as_str()
                     .expect("an access token")
                     .to_string()
             })
             .clone();
+        drop(tokens);
         directus
     }
 
@@ -323,28 +344,31 @@ impl Directus {
 
     /// Sets the password policy (a regex in Directus's `/…/` form) until the guard is dropped,
     /// which restores the previous one.
-    pub fn password_policy(&self, policy: &str) -> PasswordPolicy<'_> {
-        let previous = self.admin(
-            Method::GET,
-            "/settings?fields=auth_password_policy",
-            None,
-            200,
-        )["data"]["auth_password_policy"]
-            .clone();
-        self.admin(
-            Method::PATCH,
-            "/settings?fields=auth_password_policy",
-            Some(json!({"auth_password_policy": policy})),
-            200,
-        );
-        PasswordPolicy {
+    pub fn password_policy(&self, policy: &str) -> SettingsGuard<'_> {
+        self.settings(json!({"auth_password_policy": policy}))
+    }
+
+    /// Changes the settings in `patch` (an object) until the guard is dropped, which restores
+    /// their previous values.
+    pub fn settings(&self, patch: Value) -> SettingsGuard<'_> {
+        let names: Vec<&str> = patch
+            .as_object()
+            .expect("settings as an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let path = format!("/settings?fields={}", names.join(","));
+        let previous = self.admin(Method::GET, &path, None, 200)["data"].clone();
+        self.admin(Method::PATCH, &path, Some(patch), 200);
+        SettingsGuard {
             directus: self,
+            path,
             previous,
         }
     }
 
-    /// The reset emails sent to `email`, oldest first, once there are `count` of them (waits up
-    /// to 10 s).
+    /// The emails with a `?token=` link (password reset, registration) sent to `email`, oldest
+    /// first, once there are `count` of them (waits up to 10 s).
     ///
     /// # Panics
     /// When fewer arrive in time.
@@ -357,7 +381,7 @@ impl Directus {
             }
             assert!(
                 started.elapsed() < MAIL_WAIT,
-                "{count} reset emails to {email} expected in {} within {MAIL_WAIT:?}; found {mails:?}",
+                "{count} emails with a token to {email} expected in {} within {MAIL_WAIT:?}; found {mails:?}",
                 self.mail_dir.display()
             );
             std::thread::sleep(Duration::from_millis(100));
@@ -414,24 +438,40 @@ impl Directus {
         std::fs::write(&file, json!({"url": self.url}).to_string()).expect("write");
         file
     }
+
+    /// A credentials file with the admin's access token, in a directory of the test's own
+    /// (`name` tells apart the files of one test).
+    pub fn admin_credentials_file(&self, test: &str, name: &str) -> PathBuf {
+        let file = scratch(test).join(format!("{name}.json"));
+        std::fs::write(
+            &file,
+            json!({"url": self.url, "accessToken": self.admin_token}).to_string(),
+        )
+        .expect("write");
+        file
+    }
 }
 
-/// Restores the password policy it replaced when dropped (also when the test fails).
-pub struct PasswordPolicy<'a> {
+/// Restores the settings it changed when dropped (also when the test fails).
+pub struct SettingsGuard<'a> {
     directus: &'a Directus,
+    path: String,
     previous: Value,
 }
 
-impl Drop for PasswordPolicy<'_> {
+impl Drop for SettingsGuard<'_> {
     fn drop(&mut self) {
         let (status, body) = self.directus.call(
             Method::PATCH,
-            "/settings?fields=auth_password_policy",
+            &self.path,
             Some(&self.directus.admin_token),
-            Some(json!({"auth_password_policy": self.previous})),
+            Some(self.previous.clone()),
         );
         if status != 200 && !std::thread::panicking() {
-            panic!("restoring the password policy answered {status}: {body}");
+            panic!(
+                "restoring the settings ({}) answered {status}: {body}",
+                self.path
+            );
         }
     }
 }

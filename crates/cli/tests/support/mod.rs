@@ -9,7 +9,7 @@ pub mod directus;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// What one run of the binary gave.
 #[derive(Debug)]
@@ -85,4 +85,49 @@ pub fn noderun_with_env<A: AsRef<std::ffi::OsStr>>(
 /// Runs `noderun` with `args`, feeding `stdin` to it.
 pub fn noderun<A: AsRef<std::ffi::OsStr>>(args: &[A], stdin: impl AsRef<[u8]>) -> Out {
     noderun_with_env(args, &[], stdin)
+}
+
+/// The keys of an object, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A successful output item of input `index`: exactly `json` and `pairedItem`; its `json`.
+pub fn assert_output(item: &Value, index: usize) -> &Value {
+    assert_eq!(keys(item), ["json", "pairedItem"], "{item}");
+    assert_eq!(item["pairedItem"], json!({"item": index}), "{item}");
+    &item["json"]
+}
+
+/// n8n's headline for an HTTP status.
+pub fn headline(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request - please check your parameters",
+        401 => "Authorization failed - please check your credentials",
+        403 => "Forbidden - perhaps check your credentials?",
+        404 => "The resource you are requesting could not be found",
+        422 => "The request failed",
+        _ => panic!("no headline for {status} in these tests"),
+    }
+}
+
+/// The error item of input `index` for a Directus error answer.
+pub fn error_item(index: usize, message: &str, status: u16, code: &str) -> Value {
+    json!({
+        "json": {"error": message},
+        "pairedItem": {"item": index},
+        "error": {
+            "message": message,
+            "description": headline(status),
+            "httpCode": status.to_string(),
+            "code": code,
+        }
+    })
 }
