@@ -175,7 +175,8 @@ impl Directus {
         value
     }
 
-    fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+    /// A request as the admin that must answer `want`; its body.
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         self.expect(method, path, Some(&self.admin_token), body, want)
     }
 
@@ -405,6 +406,115 @@ impl Directus {
         std::fs::write(&file, json!({"url": self.url}).to_string()).expect("write");
         file
     }
+}
+
+impl Directus {
+    /// A credentials file with the admin's static token (Directus's `token` field of a user,
+    /// what a community node credential holds), in a directory of the test's own. The token is
+    /// set once per test binary.
+    pub fn admin_credentials_file(&self, test: &str) -> PathBuf {
+        static STATIC_TOKEN: OnceLock<String> = OnceLock::new();
+        let token = STATIC_TOKEN.get_or_init(|| {
+            let token = format!("noderun-e2e-{}", unique(""));
+            self.admin(
+                Method::PATCH,
+                "/users/me?fields=id",
+                Some(json!({"token": token})),
+                200,
+            );
+            token
+        });
+        let file = scratch(test).join("admin-credentials.json");
+        std::fs::write(
+            &file,
+            json!({"url": self.url, "accessToken": token}).to_string(),
+        )
+        .expect("write");
+        file
+    }
+
+    /// A new collection `name` (a real table) with `fields` (Directus field objects, the
+    /// primary key first) and collection `meta`, dropped when the guard is dropped.
+    pub fn collection(&self, name: &str, meta: Value, fields: Value) -> Dropper<'_> {
+        self.admin(
+            Method::POST,
+            "/collections?fields=collection",
+            Some(json!({"collection": name, "schema": {}, "meta": meta, "fields": fields})),
+            200,
+        );
+        self.dropper(format!("/collections/{name}"))
+    }
+
+    /// The standard test table `name`: `id` (auto-increment integer key), `title` (string),
+    /// `rank` (integer) and `sort` (integer, the collection's sort field).
+    pub fn items_collection(&self, name: &str) -> Dropper<'_> {
+        self.collection(
+            name,
+            json!({"sort_field": "sort"}),
+            json!([
+                {"field": "id", "type": "integer",
+                 "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "title", "type": "string"},
+                {"field": "rank", "type": "integer"},
+                {"field": "sort", "type": "integer"},
+            ]),
+        )
+    }
+
+    /// A new access policy (Directus 11+: permissions belong to a policy), deleted with its
+    /// permissions when the guard is dropped. Made here because the node has no policies
+    /// resource.
+    pub fn policy(&self, name: &str) -> (String, Dropper<'_>) {
+        let created = self.admin(
+            Method::POST,
+            "/policies?fields=id",
+            Some(
+                json!({"name": name, "icon": "badge", "app_access": false, "admin_access": false}),
+            ),
+            200,
+        );
+        let id = created["data"]["id"]
+            .as_str()
+            .expect("the new policy's id")
+            .to_string();
+        let dropper = self.dropper(format!("/policies/{id}"));
+        (id, dropper)
+    }
+
+    /// A guard that sends `DELETE path` as the admin when dropped (a 403 or 404 answer is
+    /// fine: the test may have deleted it already).
+    pub fn dropper(&self, path: String) -> Dropper<'_> {
+        Dropper {
+            directus: self,
+            path,
+        }
+    }
+}
+
+/// Deletes what it names when dropped (also when the test fails).
+pub struct Dropper<'a> {
+    directus: &'a Directus,
+    path: String,
+}
+
+impl Drop for Dropper<'_> {
+    fn drop(&mut self) {
+        let (status, body) = self.directus.call(
+            Method::DELETE,
+            &self.path,
+            Some(&self.directus.admin_token),
+            None,
+        );
+        if ![204, 403, 404].contains(&status) && !std::thread::panicking() {
+            panic!("DELETE {} answered {status}: {body}", self.path);
+        }
+    }
+}
+
+/// A name for a table, a field or a record that no other call (in this or another run)
+/// gives: lower case letters, digits and `_` only, `tag` first.
+pub fn identifier(tag: &str) -> String {
+    unique(&format!("nr_{tag}_")).replace('-', "_")
 }
 
 /// Restores the password policy it replaced when dropped (also when the test fails).
