@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::directus::{Directus, Dropper, identifier, unique_email};
+use support::directus::{Directus, identifier, unique_email};
 use support::{Out, ndjson, noderun};
 
 // ---------------------------------------------------------------------------------------------
@@ -583,10 +583,7 @@ fn users_create_get_update_delete_chain() {
         ]))
     );
     let ids = column(&created, "id");
-    let _cleanup: Vec<Dropper> = ids
-        .iter()
-        .map(|id| directus.dropper(format!("/users/{}", id.as_str().expect("a uuid"))))
-        .collect();
+    let _cleanup = directus.keys_dropper("/users", &ids);
     // The password works.
     assert_eq!(
         directus.login(&a, "Users-Passw0rd-1")["expires"],
@@ -696,10 +693,7 @@ fn users_create_multiple_list_and_return_all() {
             .map(|(i, email)| json!({"email": email, "title": tag, "location": format!("{i:03}")}))
             .collect(),
     ));
-    let _cleanup = ids
-        .iter()
-        .map(|id| directus.dropper(format!("/users/{}", id.as_str().expect("a uuid"))))
-        .collect::<Vec<_>>();
+    let _cleanup = directus.keys_dropper("/users", &ids);
 
     let filter = json!({"title": {"_eq": tag}});
     let out = node.ok(
@@ -811,10 +805,7 @@ impl Plain<'_> {
             &ndjson(&self.create_inputs),
         );
         let ids = column(&created, "id");
-        let _cleanup: Vec<Dropper> = ids
-            .iter()
-            .map(|id| directus.dropper(format!("/{resource}/{}", plain(id))))
-            .collect();
+        let _cleanup = directus.keys_dropper(&format!("/{resource}"), &ids);
         // Integer ids (presets, permissions) are shared by all tests: the expected records
         // say "<id>", filled in with the ids the create step gave.
         let fill = |records: &[Value]| -> Value {
@@ -953,10 +944,7 @@ fn list_checks(
         &format!("/{resource}"),
         (2..MANY + 2).map(&record).collect(),
     ));
-    let _cleanup: Vec<Dropper> = ids
-        .iter()
-        .map(|id| directus.dropper(format!("/{resource}/{}", plain(id))))
-        .collect();
+    let _cleanup = directus.keys_dropper(&format!("/{resource}"), &ids);
     let filter = json!({tag_field: {"_eq": tag}});
 
     let out = node.ok(
@@ -1251,10 +1239,6 @@ fn permissions_create_multiple_and_list() {
         [json!("read"), json!("create")]
     );
     let mut ids = column(&created, "id");
-    let _cleanup: Vec<Dropper> = ids
-        .iter()
-        .map(|id| directus.dropper(format!("/permissions/{id}")))
-        .collect();
 
     // More than 100 permissions of the policy: one per action on each of many collections.
     // The collections need not exist for a permission to be stored.
@@ -1267,6 +1251,7 @@ fn permissions_create_multiple_and_list() {
         })
         .collect();
     ids.extend(seed(&directus, "/permissions", seeded));
+    let _cleanup = directus.keys_dropper("/permissions", &ids);
     let filter = json!({"policy": {"_eq": policy}});
 
     let out = node.ok(

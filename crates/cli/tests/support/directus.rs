@@ -487,6 +487,17 @@ impl Directus {
         Dropper {
             directus: self,
             path,
+            keys: None,
+        }
+    }
+
+    /// A guard that deletes the records `keys` of a collection path (e.g. `/users`) in one
+    /// request when dropped (those already deleted are ignored by Directus).
+    pub fn keys_dropper(&self, path: &str, keys: &[Value]) -> Dropper<'_> {
+        Dropper {
+            directus: self,
+            path: path.to_string(),
+            keys: Some(Value::Array(keys.to_vec())),
         }
     }
 }
@@ -495,6 +506,7 @@ impl Directus {
 pub struct Dropper<'a> {
     directus: &'a Directus,
     path: String,
+    keys: Option<Value>,
 }
 
 impl Drop for Dropper<'_> {
@@ -503,7 +515,7 @@ impl Drop for Dropper<'_> {
             Method::DELETE,
             &self.path,
             Some(&self.directus.admin_token),
-            None,
+            self.keys.clone(),
         );
         if ![204, 403, 404].contains(&status) && !std::thread::panicking() {
             panic!("DELETE {} answered {status}: {body}", self.path);
