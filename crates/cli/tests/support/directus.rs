@@ -4,6 +4,7 @@
 //! `scripts/test` describes the server with four environment variables; without them the tests
 //! fail (they are never skipped silently).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -433,32 +434,88 @@ impl Directus {
         file
     }
 
-    /// A new collection `name` (a real table) with `fields` (Directus field objects, the
-    /// primary key first) and collection `meta`, dropped when the guard is dropped.
-    pub fn collection(&self, name: &str, meta: Value, fields: Value) -> Dropper<'_> {
-        self.admin(
-            Method::POST,
-            "/collections?fields=collection",
-            Some(json!({"collection": name, "schema": {}, "meta": meta, "fields": fields})),
-            200,
-        );
-        self.dropper(format!("/collections/{name}"))
+    /// Makes the standard test tables (see [`Directus::table`]) named by `tags`, once per test
+    /// binary, first dropping the tables (`nr_…`) that earlier runs left on the server.
+    ///
+    /// Call it before anything else touches the server: Directus 12.4 rebuilds its schema cache
+    /// after every schema change, and a rebuild that was under way while a table was being made
+    /// is stored anyway (`getSchema` in `@directus/api`), so requests on the new table then fail
+    /// (403 "does not exist", 400 "Value is required" for its auto-increment key) until the next
+    /// schema change. Made here while nothing else runs, then checked through the cache, the tables
+    /// are known to every later rebuild.
+    pub fn prepare_tables(&self, tags: &[&str]) {
+        TABLES.get_or_init(|| {
+            let existing = self.admin(Method::GET, "/collections?fields=collection", None, 200);
+            for old in existing["data"].as_array().into_iter().flatten() {
+                let name = old["collection"].as_str().unwrap_or_default();
+                if name.starts_with(TABLE_PREFIX) {
+                    self.admin(Method::DELETE, &format!("/collections/{name}"), None, 204);
+                }
+            }
+            let tables: BTreeMap<String, String> = tags
+                .iter()
+                .map(|tag| (tag.to_string(), identifier(tag)))
+                .collect();
+            for name in tables.values() {
+                self.admin(
+                    Method::POST,
+                    "/collections?fields=collection",
+                    Some(json!({
+                        "collection": name,
+                        "schema": {},
+                        "meta": {"sort_field": "sort"},
+                        "fields": [
+                            {"field": "id", "type": "integer",
+                             "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                            {"field": "title", "type": "string"},
+                            {"field": "rank", "type": "integer"},
+                            {"field": "sort", "type": "integer"},
+                        ],
+                    })),
+                    200,
+                );
+            }
+            for name in tables.values() {
+                self.settle(name, "id,title,rank,sort");
+            }
+            tables
+        });
     }
 
-    /// The standard test table `name`: `id` (auto-increment integer key), `title` (string),
-    /// `rank` (integer) and `sort` (integer, the collection's sort field).
-    pub fn items_collection(&self, name: &str) -> Dropper<'_> {
-        self.collection(
-            name,
-            json!({"sort_field": "sort"}),
-            json!([
-                {"field": "id", "type": "integer",
-                 "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                {"field": "title", "type": "string"},
-                {"field": "rank", "type": "integer"},
-                {"field": "sort", "type": "integer"},
-            ]),
-        )
+    /// The standard test table of `tag` (made by [`Directus::prepare_tables`]): `id`
+    /// (auto-increment integer key), `title` (string), `rank` (integer) and `sort` (integer, the
+    /// collection's sort field), empty at first.
+    ///
+    /// # Panics
+    /// When `tag` was not prepared.
+    pub fn table(&self, tag: &str) -> String {
+        TABLES
+            .get()
+            .and_then(|tables| tables.get(tag))
+            .unwrap_or_else(|| panic!("no table {tag:?} prepared (prepare_tables first)"))
+            .clone()
+    }
+
+    /// Waits until Directus's schema cache knows `collection` with `fields` (comma-separated),
+    /// clearing the cache between tries (see [`Directus::prepare_tables`] for why).
+    ///
+    /// # Panics
+    /// When it does not within 5 s.
+    pub fn settle(&self, collection: &str, fields: &str) {
+        let path = format!("/items/{collection}?limit=0&fields={fields}");
+        let started = Instant::now();
+        loop {
+            let (status, body) = self.call(Method::GET, &path, Some(&self.admin_token), None);
+            if status == 200 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "GET {path} still answers {status} after clearing the schema cache: {body}"
+            );
+            self.admin(Method::POST, "/utils/cache/clear?system", None, 200);
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// A new access policy (Directus 11+: permissions belong to a policy), deleted with its
@@ -523,10 +580,16 @@ impl Drop for Dropper<'_> {
     }
 }
 
+/// The tables of this test binary, by tag.
+static TABLES: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+
+/// How the names of [`identifier`] begin.
+const TABLE_PREFIX: &str = "nr_";
+
 /// A name for a table, a field or a record that no other call (in this or another run)
 /// gives: lower case letters, digits and `_` only, `tag` first.
 pub fn identifier(tag: &str) -> String {
-    unique(&format!("nr_{tag}_")).replace('-', "_")
+    unique(&format!("{TABLE_PREFIX}{tag}_")).replace('-', "_")
 }
 
 /// Restores the password policy it replaced when dropped (also when the test fails).
