@@ -163,12 +163,13 @@ fn seed(directus: &Directus, path: &str, records: Vec<Value>) -> Vec<Value> {
 }
 
 /// The tables the tests use, one each (see `Directus::prepare_tables`).
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "items",
     "items_multi",
     "items_upsert",
     "items_list",
     "perm",
+    "perm_named",
     "perm_list",
     "fields",
     "activity",
@@ -1230,6 +1231,43 @@ fn permissions_create_get_update_delete_chain() {
         updated_multiple: vec![permission(&collection, "share"), permission(&collection, "share")],
     }
     .run(&directus, &node);
+}
+
+/// Permissions → Create with the community node's `collection` and `action`, and the policy
+/// Directus 11+ needs as an Additional Field; without Additional Fields › Fields the permission
+/// grants every field.
+#[test]
+fn permissions_create_with_named_fields() {
+    let directus = Directus::connect();
+    let node = Node::new(&directus, "permissions_named");
+    let collection = directus.table("perm_named");
+    let (policy, _policy) = directus.policy(&identifier("policy"));
+    let created = node.ok(
+        "permissions",
+        "create",
+        &json!({
+            "collection": "={{ $json.collection }}",
+            "action": "={{ $json.action }}",
+            "additionalFields": {"policy": "={{ $json.policy }}"},
+        }),
+        &ndjson(&[
+            json!({"collection": collection, "action": "read", "policy": policy}),
+            json!({"collection": collection, "action": "update", "policy": policy}),
+        ]),
+    );
+    let ids = column(&created, "id");
+    let _cleanup = directus.keys_dropper("/permissions", &ids);
+    let expected: Vec<Value> = ["read", "update"]
+        .iter()
+        .zip(&ids)
+        .map(|(action, id)| {
+            let mut permission = permission(&collection, action);
+            permission["id"] = id.clone();
+            permission["policy"] = json!(policy);
+            permission
+        })
+        .collect();
+    assert_eq!(created.items(), each(expected));
 }
 
 #[test]
