@@ -215,6 +215,18 @@ fn items_create_get_update_delete_chain() {
     );
     assert_eq!(got.items(), each([first, second]));
 
+    // Get with Additional Fields › Fields.
+    let titles = node.ok(
+        "items",
+        "get",
+        &json!({"collection": collection, "id": "={{ $json.id }}", "additionalFields": {"fields": "title"}}),
+        &created.stdout,
+    );
+    assert_eq!(
+        titles.items(),
+        each([json!({"title": "first"}), json!({"title": "second"})])
+    );
+
     let updated = node.ok(
         "items",
         "update",
@@ -488,6 +500,40 @@ fn items_list_filter_sort_fields_limit_and_return_all() {
         .collect();
     assert!(expected.len() > 100);
     assert_eq!(column(&out, "id"), expected);
+
+    // Aggregates (Additional Fields › Aggregate: aggregate[function]=field), alone and grouped.
+    let count_and_max = json!({"aggregationFunctions": [
+        {"name": "count", "value": "id"},
+        {"name": "max", "value": "rank"},
+    ]});
+    let out = node.ok(
+        "items",
+        "list",
+        &json!({"collection": collection, "additionalFields": {"aggregate": count_and_max}}),
+        &input(json!({})),
+    );
+    assert_eq!(
+        out.items(),
+        paired(0, [json!({"count": {"id": MANY}, "max": {"rank": 6}})])
+    );
+    let out = node.ok(
+        "items",
+        "list",
+        &json!({
+            "collection": collection,
+            "additionalFields": {
+                "aggregate": {"aggregationFunctions": [{"name": "count", "value": "id"}]},
+                "groupBy": "rank",
+                "sort": "rank",
+            },
+        }),
+        &input(json!({})),
+    );
+    let per_rank = (0..7).map(|rank| {
+        let count = (1..=MANY).filter(|i| i % 7 == rank).count();
+        json!({"rank": rank, "count": {"id": count}})
+    });
+    assert_eq!(out.items(), paired(0, per_rank));
 
     // The JSON/RAW query: the whole query as JSON, sent as the query.
     let out = node.ok(
