@@ -1531,6 +1531,58 @@ fn collections_create_get_list_update_delete() {
     directus.admin(Method::GET, &format!("/collections/{name}"), None, 403);
 }
 
+/// Every Additional Field of Collections → Create lands in the collection's meta (the community
+/// node's `achiveField` is the archive field), and `fields` makes the table's columns.
+#[test]
+fn collections_create_with_every_additional_field() {
+    let directus = Directus::connect();
+    let node = Node::new(&directus, "collections_all");
+    let name = identifier("coll_all");
+    let _table = directus.dropper(format!("/collections/{name}"));
+    let fields = json!([
+        {"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}},
+        {"field": "title", "type": "string"},
+        {"field": "status", "type": "string"},
+        {"field": "sort", "type": "integer"},
+    ]);
+    let created = node.ok(
+        "collections",
+        "create",
+        &json!({
+            "collection": name,
+            "additionalFields": {
+                "fields": fields.to_string(),
+                "sortField": "sort",
+                "displayTemplate": "{{title}}",
+                "achiveField": "status",
+                "archiveValue": "archived",
+                "unarchiveValue": "draft",
+                "archiveAppFilter": "false",
+                "singleton": false,
+                "translation": "[{\"language\": \"en-US\", \"translation\": \"Things\"}]",
+                "icon": "box",
+                "note": "every option",
+                "hidden": false,
+            },
+        }),
+        &input(json!({})),
+    );
+    let sql = format!(
+        "CREATE TABLE `{name}` (`id` integer not null primary key autoincrement, `title` varchar(255) null, `status` varchar(255) null, `sort` integer null)"
+    );
+    let meta = json!({
+        "sort_field": "sort", "display_template": "{{title}}", "archive_field": "status",
+        "archive_value": "archived", "unarchive_value": "draft", "archive_app_filter": false,
+        "singleton": false, "translations": [{"language": "en-US", "translation": "Things"}],
+        "icon": "box", "note": "every option", "hidden": false,
+    });
+    assert_eq!(
+        created.items(),
+        paired(0, [collection_object(&name, meta, &sql)])
+    );
+    directus.settle(&name, "id,title,status,sort");
+}
+
 #[test]
 fn collections_create_with_json_parameters() {
     let directus = Directus::connect();

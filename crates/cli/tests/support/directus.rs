@@ -456,11 +456,11 @@ impl Directus {
                 .iter()
                 .map(|tag| (tag.to_string(), identifier(tag)))
                 .collect();
-            for name in tables.values() {
-                self.admin(
-                    Method::POST,
-                    "/collections?fields=collection",
-                    Some(json!({
+            // One request for all: each schema change costs Directus a schema rebuild.
+            let collections: Vec<Value> = tables
+                .values()
+                .map(|name| {
+                    json!({
                         "collection": name,
                         "schema": {},
                         "meta": {"sort_field": "sort"},
@@ -471,10 +471,15 @@ impl Directus {
                             {"field": "rank", "type": "integer"},
                             {"field": "sort", "type": "integer"},
                         ],
-                    })),
-                    200,
-                );
-            }
+                    })
+                })
+                .collect();
+            self.admin(
+                Method::POST,
+                "/collections?fields=collection",
+                Some(Value::Array(collections)),
+                200,
+            );
             for name in tables.values() {
                 self.settle(name, "id,title,rank,sort");
             }
