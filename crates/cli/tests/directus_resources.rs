@@ -1616,7 +1616,8 @@ fn collections_create_with_json_parameters() {
     );
 }
 
-/// A field object as Directus answers it for a string field without meta.
+/// A field object as Directus answers it for a string field of `max_length` (the tests change
+/// the type where they make another).
 fn string_field(collection: &str, field: &str, max_length: u32, meta: Value) -> Value {
     json!({
         "collection": collection, "field": field, "type": "string", "meta": meta,
@@ -1737,6 +1738,49 @@ fn fields_create_get_list_update_delete() {
         None,
         403,
     );
+
+    // The community node's default type (bigInteger), and a JSON/RAW body with meta.
+    let created = node.ok(
+        "fields",
+        "create",
+        &json!({"collection": collection, "field": "big"}),
+        &input(json!({})),
+    );
+    let mut big = string_field(&collection, "big", 0, json!(null));
+    big["type"] = json!("bigInteger");
+    big["schema"]["data_type"] = json!("bigint");
+    big["schema"]["max_length"] = json!(null);
+    assert_eq!(created.items(), paired(0, [big]));
+    let created = node.ok(
+        "fields",
+        "create",
+        &json!({
+            "collection": collection,
+            "jsonParameters": true,
+            "bodyParametersJson": "{\"field\": \"amount\", \"type\": \"integer\", \"meta\": {\"note\": \"money\"}}",
+        }),
+        &input(json!({})),
+    );
+    let items = created.items();
+    assert_eq!(items.len(), 1, "{}", created.stdout);
+    let meta = &items[0]["json"]["meta"];
+    assert!(meta["id"].is_i64() && meta["sort"].is_i64(), "{meta}");
+    let mut amount = string_field(
+        &collection,
+        "amount",
+        0,
+        json!({
+            "id": meta["id"], "collection": collection, "field": "amount", "special": null,
+            "interface": null, "options": null, "display": null, "display_options": null,
+            "readonly": false, "hidden": false, "sort": meta["sort"], "width": "full",
+            "translations": null, "note": "money", "conditions": null, "required": false,
+            "group": null, "validation": null, "validation_message": null, "searchable": true,
+        }),
+    );
+    amount["type"] = json!("integer");
+    amount["schema"]["data_type"] = json!("integer");
+    amount["schema"]["max_length"] = json!(null);
+    assert_eq!(items, paired(0, [amount]));
 }
 
 // ---------------------------------------------------------------------------------------------
