@@ -192,6 +192,9 @@ const TABLES: [&str; 14] = [
     "sort",
 ];
 
+/// What the node sends as `User-Agent` (Directus records it in the activity).
+const USER_AGENT: &str = concat!("noderun/", env!("CARGO_PKG_VERSION"));
+
 /// More than Directus's default page of 100 records.
 const MANY: usize = 120;
 
@@ -1938,10 +1941,10 @@ fn activity_and_revisions_of_changes() {
             .map(|a| json!([a["action"], a["item"], a["collection"], a["user_agent"]]))
             .collect::<Vec<_>>(),
         [
-            json!(["create", "1", collection, "noderun/0.1.0"]),
-            json!(["create", "2", collection, "noderun/0.1.0"]),
-            json!(["update", "1", collection, "noderun/0.1.0"]),
-            json!(["delete", "2", collection, "noderun/0.1.0"]),
+            json!(["create", "1", collection, USER_AGENT]),
+            json!(["create", "2", collection, USER_AGENT]),
+            json!(["update", "1", collection, USER_AGENT]),
+            json!(["delete", "2", collection, USER_AGENT]),
         ]
     );
 
@@ -1960,7 +1963,7 @@ fn activity_and_revisions_of_changes() {
             json!({
                 "json": {
                     "id": listed["id"], "action": listed["action"], "user": "<uuid>",
-                    "timestamp": "<timestamp>", "ip": "127.0.0.1", "user_agent": "noderun/0.1.0",
+                    "timestamp": "<timestamp>", "ip": "127.0.0.1", "user_agent": USER_AGENT,
                     "collection": collection, "item": listed["item"], "origin": null,
                     "revisions": listed["revisions"],
                 },
