@@ -319,6 +319,7 @@ fn items_create_multiple() {
             json!({"id": 1, "title": "a", "rank": 1, "sort": null}),
             json!({"id": 2, "title": "b", "rank": null, "sort": null}),
         ],
+        "title",
     );
 }
 
@@ -757,6 +758,7 @@ fn users_create_multiple() {
                 json!({"title": "no password", "password": null}),
             ),
         ],
+        "email",
     );
 }
 
@@ -980,7 +982,8 @@ fn with_ids(records: &[Value], ids: &[Value]) -> Vec<Value> {
 
 /// Create Multiple with the community node's `data`, a JSON array as text (and `collection`
 /// for items): one output item per record, all paired with the one input item; `expected` the
-/// records as Directus answers them (normalized, integer ids as `"<id>"`). Deleted afterwards.
+/// records as Directus answers them (normalized, integer ids as `"<id>"`), `sort_key` a field
+/// whose value differs among them. Deleted afterwards.
 fn create_multiple(
     directus: &Directus,
     node: &Node,
@@ -988,6 +991,7 @@ fn create_multiple(
     collection: Option<&str>,
     records: Value,
     expected: Vec<Value>,
+    sort_key: &str,
 ) {
     let mut parameters = json!({"data": records.to_string()});
     let path = match collection {
@@ -998,10 +1002,33 @@ fn create_multiple(
         None => format!("/{resource}"),
     };
     let out = node.ok(resource, "createMultiple", &parameters, &input(json!({})));
-    let ids = column(&out, "id");
+    // Directus answers the records in an order of its own (by key), and adds its built-in
+    // permissions (`"system": true`, without an id) to an answer about permissions: those are
+    // checked to be such and set aside, the records compared in the order of `expected`
+    // (matched by `sort_key`).
+    let (system, mut made): (Vec<Value>, Vec<Value>) = out
+        .items()
+        .into_iter()
+        .partition(|i| i["json"]["system"] == json!(true));
+    assert!(
+        system
+            .iter()
+            .all(|i| resource == "permissions" && i["json"].get("id").is_none()),
+        "{}",
+        out.stdout
+    );
+    let ids: Vec<Value> = made.iter().map(|i| i["json"]["id"].clone()).collect();
     let _cleanup = directus.keys_dropper(&path, &ids);
+    let place = |record: &Value| {
+        expected
+            .iter()
+            .position(|e| e[sort_key] == record[sort_key])
+            .unwrap_or(usize::MAX)
+    };
+    made.sort_by_key(|i| place(&i["json"]));
+    let ids: Vec<Value> = made.iter().map(|i| i["json"]["id"].clone()).collect();
     assert_eq!(
-        normalized(&json!(out.items())),
+        normalized(&json!(made)),
         json!(paired(0, with_ids(&expected, &ids)))
     );
 }
@@ -1182,6 +1209,7 @@ fn roles_create_multiple() {
             role_object(format!("{name} a"), json!(null)),
             role_object(format!("{name} b"), json!("b")),
         ],
+        "name",
     );
 }
 
@@ -1258,6 +1286,7 @@ fn folders_create_multiple() {
             folder_object(format!("{name} a"), &json!(null)),
             folder_object(format!("{name} b"), &json!(null)),
         ],
+        "name",
     );
 }
 
@@ -1324,6 +1353,7 @@ fn presets_create_multiple() {
             preset_object(format!("{name} a"), &name, json!(null)),
             preset_object(format!("{name} b"), &name, json!(null)),
         ],
+        "bookmark",
     );
 }
 
@@ -1441,6 +1471,7 @@ fn permissions_create_multiple() {
             permission(&collection, "read"),
             permission(&collection, "create"),
         ],
+        "action",
     );
 }
 
