@@ -42,24 +42,35 @@ impl Node {
     /// `noderun run directus --resource R --operation O --parameters P --credentials C -q`, fed
     /// `input` (NDJSON, typically the previous step's output).
     fn run(&self, resource: &str, operation: &str, parameters: &Value, input: &str) -> Out {
+        self.run_with(resource, operation, parameters, input, &[])
+    }
+
+    /// [`Node::run`] with more flags.
+    fn run_with(
+        &self,
+        resource: &str,
+        operation: &str,
+        parameters: &Value,
+        input: &str,
+        flags: &[&str],
+    ) -> Out {
         let credentials = self.credentials.to_str().expect("a UTF-8 path");
         let parameters = parameters.to_string();
-        noderun(
-            &[
-                "run",
-                "directus",
-                "--resource",
-                resource,
-                "--operation",
-                operation,
-                "--parameters",
-                &parameters,
-                "--credentials",
-                credentials,
-                "-q",
-            ],
-            input,
-        )
+        let mut args = vec![
+            "run",
+            "directus",
+            "--resource",
+            resource,
+            "--operation",
+            operation,
+            "--parameters",
+            &parameters,
+            "--credentials",
+            credentials,
+            "-q",
+        ];
+        args.extend_from_slice(flags);
+        noderun(&args, input)
     }
 
     /// A step that must succeed (exit 0, nothing on stderr); its output.
@@ -302,6 +313,30 @@ fn items_create_get_update_delete_chain() {
     assert_eq!(deleted.items(), success(0));
     let left = directus.admin(Method::GET, &format!("/items/{collection}"), None, 200);
     assert_eq!(left, json!({"data": []}));
+
+    // The deleted items, got again: Directus's refusal, one error item each (continue on fail).
+    let again = node.run_with(
+        "items",
+        "get",
+        &json!({"collection": collection, "id": "={{ $json.id }}"}),
+        &updated.stdout,
+        &["--continue-on-fail"],
+    );
+    assert_eq!((again.code, again.stderr.as_str()), (0, ""));
+    let forbidden = "You don't have permission to access this. (HTTP 403, FORBIDDEN)";
+    let refused = |index: usize| {
+        json!({
+            "json": {"error": forbidden},
+            "pairedItem": {"item": index},
+            "error": {
+                "message": forbidden,
+                "description": "Forbidden - perhaps check your credentials?",
+                "httpCode": "403",
+                "code": "FORBIDDEN",
+            },
+        })
+    };
+    assert_eq!(again.items(), [refused(0), refused(1)]);
 }
 
 #[test]
