@@ -899,22 +899,26 @@ fn users_get_current_and_update_me() {
 // ---------------------------------------------------------------------------------------------
 // Roles, folders, presets: the same seven operations on /<resource>
 
-/// A resource's create → get → update → update multiple → delete → delete multiple chain, and
-/// create multiple: `make(i)` the body of the i-th record, `changed` the update's body (with
-/// the expression of each item), `expect(record)` the full output for a record's fields.
+/// The chain create → get → update → update multiple → delete → delete multiple of a resource
+/// on `/<resource>[/{id}]`, two records through it. Expected records are normalized (UUIDs as
+/// `"<uuid>"`; integer ids as `"<id>"`, filled in from the create step).
 struct Plain<'a> {
     resource: &'a str,
+    /// The create step's parameters, and its two input items.
     create: Value,
     create_inputs: Vec<Value>,
     created: Vec<Value>,
+    /// The update step's parameters (fed the get step's output).
     update: Value,
     updated: Vec<Value>,
+    /// The update multiple step's parameters (fed `{"keys": [both ids]}`).
     update_multiple: Value,
     updated_multiple: Vec<Value>,
 }
 
 impl Plain<'_> {
-    /// Runs the chain; the ids it made (all deleted again).
+    /// Runs the chain; the delete steps take one record each (`id`, then `keys`), and the
+    /// records are gone afterwards.
     fn run(&self, directus: &Directus, node: &Node) {
         let resource = self.resource;
         let created = node.ok(
