@@ -2162,13 +2162,7 @@ fn activity_and_revisions_return_all() {
 fn settings_get_and_update() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "settings");
-    let before = directus.admin(
-        Method::GET,
-        "/settings?fields=project_descriptor",
-        None,
-        200,
-    )["data"]
-        .clone();
+    let _saved = directus.save_settings("project_descriptor");
 
     let got = node.ok(
         "settings",
@@ -2203,18 +2197,30 @@ fn settings_get_and_update() {
         }),
         &got.stdout,
     );
-    let after = directus.admin(
-        Method::PATCH,
-        "/settings?fields=project_descriptor",
-        Some(before.clone()),
-        200,
-    );
-    assert_eq!(after["data"], before);
     assert_eq!(
         updated.items(),
         paired(
             0,
             [json!({"project_name": "Directus", "project_descriptor": "Directus via noderun"})]
+        )
+    );
+
+    // The JSON/RAW query of Settings → Update: the query as JSON, the body from `data`.
+    let updated = node.ok(
+        "settings",
+        "update",
+        &json!({
+            "jsonParameters": true,
+            "queryParametersJson": "{\"fields\": \"project_descriptor\"}",
+            "data": "={\"project_descriptor\": \"{{ $json.project_descriptor }}, again\"}",
+        }),
+        &updated.stdout,
+    );
+    assert_eq!(
+        updated.items(),
+        paired(
+            0,
+            [json!({"project_descriptor": "Directus via noderun, again"})]
         )
     );
 }

@@ -597,6 +597,44 @@ pub fn identifier(tag: &str) -> String {
     unique(&format!("{TABLE_PREFIX}{tag}_")).replace('-', "_")
 }
 
+/// Puts the settings it saved back when dropped (also when the test fails).
+pub struct SavedSettings<'a> {
+    directus: &'a Directus,
+    saved: Value,
+}
+
+impl Directus {
+    /// Saves the settings `fields` (comma-separated) until the guard is dropped, which puts them
+    /// back.
+    pub fn save_settings(&self, fields: &str) -> SavedSettings<'_> {
+        let saved = self.admin(
+            Method::GET,
+            &format!("/settings?fields={fields}"),
+            None,
+            200,
+        )["data"]
+            .clone();
+        SavedSettings {
+            directus: self,
+            saved,
+        }
+    }
+}
+
+impl Drop for SavedSettings<'_> {
+    fn drop(&mut self) {
+        let (status, body) = self.directus.call(
+            Method::PATCH,
+            "/settings?fields=id",
+            Some(&self.directus.admin_token),
+            Some(self.saved.clone()),
+        );
+        if status != 200 && !std::thread::panicking() {
+            panic!("restoring the settings answered {status}: {body}");
+        }
+    }
+}
+
 /// Restores the password policy it replaced when dropped (also when the test fails).
 pub struct PasswordPolicy<'a> {
     directus: &'a Directus,
