@@ -564,6 +564,27 @@ fn items_list_filter_sort_fields_limit_and_return_all() {
     assert!(expected.len() > 100);
     assert_eq!(column(&out, "id"), expected);
 
+    // Split Into Items (the community node's toggle) on or off: one item per entry either way.
+    for split in [true, false] {
+        let out = node.ok(
+            "items",
+            "list",
+            &json!({
+                "collection": collection,
+                "splitIntoItems": split,
+                "returnAll": false,
+                "limit": 2,
+                "additionalFields": {"fields": "id", "sort": "id"},
+            }),
+            &input(json!({})),
+        );
+        assert_eq!(
+            out.items(),
+            paired(0, [json!({"id": 1}), json!({"id": 2})]),
+            "splitIntoItems {split}"
+        );
+    }
+
     // Aggregates (Additional Fields › Aggregate: aggregate[function]=field), alone and grouped.
     let count_and_max = json!({"aggregationFunctions": [
         {"name": "count", "value": "id"},
