@@ -1908,6 +1908,24 @@ fn fields_create_get_list_update_delete() {
         .filter(|i| i["json"]["collection"] == json!(collection))
         .collect();
     assert_eq!(ours, listed.items());
+    // And the system collections' fields exactly as Directus lists them.
+    let system = |fields: Vec<Value>| -> Vec<Value> {
+        fields
+            .into_iter()
+            .filter(|f| {
+                f["collection"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("directus_"))
+            })
+            .collect()
+    };
+    let raw = directus.admin(Method::GET, "/fields", None, 200)["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let all_system = system(jsons(&all));
+    assert!(all_system.len() > 100, "{}", all.stdout.len());
+    assert_eq!(all_system, system(raw));
 
     // Additional Fields meta and schema.
     let updated = node.ok(
