@@ -1634,6 +1634,19 @@ fn permissions_list() {
 // ---------------------------------------------------------------------------------------------
 // Collections and fields: real tables
 
+/// The entries of `entries` about Directus's own collections (`directus_…`): those do not change
+/// while the tests make and drop their tables.
+fn of_system(entries: Vec<Value>) -> Vec<Value> {
+    entries
+        .into_iter()
+        .filter(|e| {
+            e["collection"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("directus_"))
+        })
+        .collect()
+}
+
 /// The collection object Directus answers for a table made with `meta`.
 fn collection_object(name: &str, meta: Value, sql: &str) -> Value {
     let mut object = json!({
@@ -1708,23 +1721,13 @@ fn collections_create_get_list_update_delete() {
     assert_eq!(ours, paired(0, [made]));
     // The system collections too, exactly as Directus lists them (the other tables come and go
     // with the tests running meanwhile).
-    let system = |items: Vec<Value>| -> Vec<Value> {
-        items
-            .into_iter()
-            .filter(|c| {
-                c["collection"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with("directus_"))
-            })
-            .collect()
-    };
     let raw = directus.admin(Method::GET, "/collections", None, 200)["data"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let listed_system = system(jsons(&listed));
+    let listed_system = of_system(jsons(&listed));
     assert!(listed_system.len() > 20, "{}", listed.stdout);
-    assert_eq!(listed_system, system(raw));
+    assert_eq!(listed_system, of_system(raw));
     assert!(
         listed
             .items()
@@ -1909,23 +1912,13 @@ fn fields_create_get_list_update_delete() {
         .collect();
     assert_eq!(ours, listed.items());
     // And the system collections' fields exactly as Directus lists them.
-    let system = |fields: Vec<Value>| -> Vec<Value> {
-        fields
-            .into_iter()
-            .filter(|f| {
-                f["collection"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with("directus_"))
-            })
-            .collect()
-    };
     let raw = directus.admin(Method::GET, "/fields", None, 200)["data"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let all_system = system(jsons(&all));
+    let all_system = of_system(jsons(&all));
     assert!(all_system.len() > 100, "{}", all.stdout.len());
-    assert_eq!(all_system, system(raw));
+    assert_eq!(all_system, of_system(raw));
 
     // Additional Fields meta and schema.
     let updated = node.ok(
