@@ -63,7 +63,7 @@ impl<'a> Collection<'a> {
     fn list(&self, parameters: Value, input: &[Value], extra: &[&str]) -> (Vec<Value>, usize) {
         let mut parameters = parameters;
         parameters["collection"] = json!(self.name);
-        let credentials = self.directus.admin_credentials_file("paging");
+        let credentials = self.directus.admin_credentials_file("paging", "admin");
         let mut args: Vec<String> = [
             "run",
             "directus",

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
@@ -72,6 +72,8 @@ pub struct Directus {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     admin_token: String,
+    /// The admin's static token, once [`Directus::admin_credentials_file`] has set it.
+    static_token: OnceLock<String>,
 }
 
 impl Directus {
@@ -128,6 +130,7 @@ impl Directus {
             runtime,
             http,
             admin_token: String::new(),
+            static_token: OnceLock::new(),
         };
         let (email, password) = (
             var("NODERUN_TEST_ADMIN_EMAIL"),
@@ -423,14 +426,6 @@ impl Directus {
             .collect()
     }
 
-    /// A credentials file with the admin's access token, in a directory of the test's own.
-    pub fn admin_credentials_file(&self, test: &str) -> PathBuf {
-        let file = scratch(test).join("admin-credentials.json");
-        let credentials = json!({"url": self.url, "accessToken": self.admin_token});
-        std::fs::write(&file, credentials.to_string()).expect("write");
-        file
-    }
-
     /// A credentials file pointing at the server (no static token: the Authentication
     /// operations need none), in a directory of the test's own.
     pub fn credentials_file(&self, test: &str) -> PathBuf {
@@ -438,17 +433,207 @@ impl Directus {
         std::fs::write(&file, json!({"url": self.url}).to_string()).expect("write");
         file
     }
+}
 
-    /// A credentials file with the admin's access token, in a directory of the test's own
-    /// (`name` tells apart the files of one test).
+impl Directus {
+    /// A credentials file with the admin's static token (Directus's `token` field of a user,
+    /// what a community node credential holds; it does not expire as an access token does), in a
+    /// directory of the test's own (`name` tells apart the files of one test). The token is set
+    /// once per server and test binary.
     pub fn admin_credentials_file(&self, test: &str, name: &str) -> PathBuf {
+        let token = self.static_token.get_or_init(|| {
+            let token = format!("noderun-e2e-{}", unique(""));
+            self.admin(
+                Method::PATCH,
+                "/users/me?fields=id",
+                Some(json!({"token": token})),
+                200,
+            );
+            token
+        });
         let file = scratch(test).join(format!("{name}.json"));
         std::fs::write(
             &file,
-            json!({"url": self.url, "accessToken": self.admin_token}).to_string(),
+            json!({"url": self.url, "accessToken": token}).to_string(),
         )
         .expect("write");
         file
+    }
+
+    /// Makes the standard test tables (see [`Directus::table`]) named by `tags`, once per test
+    /// binary, first dropping the tables (`nr_…`) that earlier runs left on the server.
+    ///
+    /// Call it before anything else touches the server: Directus 12.4 rebuilds its schema cache
+    /// after every schema change, and a rebuild that was under way while a table was being made
+    /// is stored anyway (`getSchema` in `@directus/api`), so requests on the new table then fail
+    /// (403 "does not exist", 400 "Value is required" for its auto-increment key) until the next
+    /// schema change. Made here while nothing else runs, then checked through the cache, the tables
+    /// are known to every later rebuild.
+    pub fn prepare_tables(&self, tags: &[&str]) {
+        TABLES.get_or_init(|| {
+            let existing = self.admin(Method::GET, "/collections?fields=collection", None, 200);
+            for old in existing["data"].as_array().into_iter().flatten() {
+                let name = old["collection"].as_str().unwrap_or_default();
+                if name.starts_with(TABLE_PREFIX) {
+                    self.admin(Method::DELETE, &format!("/collections/{name}"), None, 204);
+                }
+            }
+            let tables: BTreeMap<String, String> = tags
+                .iter()
+                .map(|tag| (tag.to_string(), identifier(tag)))
+                .collect();
+            // One request for all: each schema change costs Directus a schema rebuild.
+            let collections: Vec<Value> = tables
+                .values()
+                .map(|name| {
+                    json!({
+                        "collection": name,
+                        "schema": {},
+                        "meta": {"sort_field": "sort"},
+                        "fields": [
+                            {"field": "id", "type": "integer",
+                             "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                            {"field": "title", "type": "string"},
+                            {"field": "rank", "type": "integer"},
+                            {"field": "sort", "type": "integer"},
+                        ],
+                    })
+                })
+                .collect();
+            self.admin(
+                Method::POST,
+                "/collections?fields=collection",
+                Some(Value::Array(collections)),
+                200,
+            );
+            for name in tables.values() {
+                self.settle(name, "id,title,rank,sort");
+            }
+            tables
+        });
+    }
+
+    /// The standard test table of `tag` (made by [`Directus::prepare_tables`]): `id`
+    /// (auto-increment integer key), `title` (string), `rank` (integer) and `sort` (integer, the
+    /// collection's sort field), empty at first.
+    ///
+    /// # Panics
+    /// When `tag` was not prepared.
+    pub fn table(&self, tag: &str) -> String {
+        TABLES
+            .get()
+            .and_then(|tables| tables.get(tag))
+            .unwrap_or_else(|| panic!("no table {tag:?} prepared (prepare_tables first)"))
+            .clone()
+    }
+
+    /// Waits until Directus's schema cache knows `collection` with `fields` (comma-separated),
+    /// clearing the cache between tries (see [`Directus::prepare_tables`] for why).
+    ///
+    /// # Panics
+    /// When it does not within 5 s.
+    pub fn settle(&self, collection: &str, fields: &str) {
+        let path = format!("/items/{collection}?limit=0&fields={fields}");
+        let started = Instant::now();
+        loop {
+            let (status, body) = self.call(Method::GET, &path, Some(&self.admin_token), None);
+            if status == 200 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "GET {path} still answers {status} after clearing the schema cache: {body}"
+            );
+            self.admin(Method::POST, "/utils/cache/clear?system", None, 200);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A new access policy (Directus 11+: permissions belong to a policy), deleted with its
+    /// permissions when the guard is dropped. Made here because the node has no policies
+    /// resource.
+    pub fn policy(&self, name: &str) -> (String, Dropper<'_>) {
+        let created = self.admin(
+            Method::POST,
+            "/policies?fields=id",
+            Some(
+                json!({"name": name, "icon": "badge", "app_access": false, "admin_access": false}),
+            ),
+            200,
+        );
+        let id = created["data"]["id"]
+            .as_str()
+            .expect("the new policy's id")
+            .to_string();
+        let dropper = self.dropper(format!("/policies/{id}"));
+        (id, dropper)
+    }
+
+    /// A guard that sends `DELETE path` as the admin when dropped (a 403 or 404 answer is
+    /// fine: the test may have deleted it already).
+    pub fn dropper(&self, path: String) -> Dropper<'_> {
+        Dropper {
+            directus: self,
+            path,
+            keys: None,
+        }
+    }
+
+    /// A guard that deletes the records `keys` of a collection path (e.g. `/users`) in one
+    /// request when dropped (those already deleted are ignored by Directus).
+    pub fn keys_dropper(&self, path: &str, keys: &[Value]) -> Dropper<'_> {
+        Dropper {
+            directus: self,
+            path: path.to_string(),
+            keys: Some(Value::Array(keys.to_vec())),
+        }
+    }
+}
+
+/// Deletes what it names when dropped (also when the test fails).
+pub struct Dropper<'a> {
+    directus: &'a Directus,
+    path: String,
+    keys: Option<Value>,
+}
+
+impl Drop for Dropper<'_> {
+    fn drop(&mut self) {
+        let (status, body) = self.directus.call(
+            Method::DELETE,
+            &self.path,
+            Some(&self.directus.admin_token),
+            self.keys.clone(),
+        );
+        if ![204, 403, 404].contains(&status) && !std::thread::panicking() {
+            panic!("DELETE {} answered {status}: {body}", self.path);
+        }
+    }
+}
+
+/// The tables of this test binary, by tag.
+static TABLES: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+
+/// How the names of [`identifier`] begin.
+const TABLE_PREFIX: &str = "nr_";
+
+/// A name for a table, a field or a record that no other call (in this or another run)
+/// gives: lower case letters, digits and `_` only, `tag` first.
+pub fn identifier(tag: &str) -> String {
+    unique(&format!("{TABLE_PREFIX}{tag}_")).replace('-', "_")
+}
+
+impl Directus {
+    /// Saves the settings `fields` (comma-separated) until the guard is dropped, which puts them
+    /// back.
+    pub fn save_settings(&self, fields: &str) -> SettingsGuard<'_> {
+        let path = format!("/settings?fields={fields}");
+        let previous = self.admin(Method::GET, &path, None, 200)["data"].clone();
+        SettingsGuard {
+            directus: self,
+            path,
+            previous,
+        }
     }
 }
 
