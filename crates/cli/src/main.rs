@@ -3,6 +3,7 @@
 //! Thin glue over `noderun-definitions` (registry, schemas) and `noderun-executor` (runs):
 //! argument parsing, reading and writing NDJSON, logs, progress and exit codes.
 
+mod forms;
 mod input;
 mod run;
 
@@ -43,6 +44,8 @@ enum Command {
     Definitions(DefinitionsArgs),
     /// Print an operation's JSON Schema, or write them all with --all --out DIR.
     Schema(SchemaArgs),
+    /// Write a node's forms page: one self-contained HTML file (works over file://).
+    Forms(forms::FormsArgs),
 }
 
 #[derive(Args)]
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Run(args) => return run::run(registry, args),
         Command::Definitions(args) => definitions(&registry, &args),
         Command::Schema(args) => schema(&registry, &args),
+        Command::Forms(args) => forms::write(&registry, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

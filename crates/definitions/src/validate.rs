@@ -1,7 +1,7 @@
 //! Parameter validation against an operation's schema, with messages a user can act on.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// An operation's compiled schema.
 pub(crate) struct ParameterValidator {
@@ -114,6 +114,14 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
+        ValidationErrorKind::Type { .. } | ValidationErrorKind::Pattern { .. }
+            if json_property(schema, &path) =>
+        {
+            format!(
+                "Parameter {name} must be a JSON object (or text holding one); got {} {got}{within}",
+                type_name(instance)
+            )
+        }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
@@ -124,13 +132,23 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 type_name(instance)
             )
         }
-        ValidationErrorKind::AnyOf { .. } if json_property(schema, &path) => {
+        ValidationErrorKind::UnevaluatedProperties { unexpected }
+            if unexpected.iter().all(|u| {
+                let mut full = path.clone();
+                full.push(u.clone());
+                subschema(schema, &full).is_some()
+            }) =>
+        {
+            let names: Vec<String> = unexpected.iter().map(|u| format!("'{u}'")).collect();
             format!(
-                "Parameter {name} must be a JSON object (or text holding one); got {} {got}{within}",
-                type_name(instance)
+                "Parameter{} {} {} not used with the other parameters' current values{within}",
+                if names.len() > 1 { "s" } else { "" },
+                names.join(", "),
+                if names.len() > 1 { "are" } else { "is" }
             )
         }
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             let known: Vec<String> = property_names(schema, &path);
             format!(
                 "Unknown parameter{} {} in {}; expected one of: {}",
@@ -148,11 +166,6 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 known.join(", ")
             )
         }
-        ValidationErrorKind::FalseSchema => {
-            format!(
-                "Parameter {name} is not used with the other parameters' current values{within}"
-            )
-        }
         ValidationErrorKind::Minimum { limit } => {
             format!("Parameter {name} must be at least {limit}; got {got}{within}")
         }
@@ -163,24 +176,38 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
     }
 }
 
+/// The `properties` maps of an object schema: its own and, at the top of an operation's schema,
+/// those of its conditional branches (`allOf[].then`).
+fn property_maps(schema: &Value) -> impl Iterator<Item = &Map<String, Value>> {
+    let branches = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("then"));
+    std::iter::once(schema)
+        .chain(branches)
+        .filter_map(|s| s.get("properties").and_then(Value::as_object))
+}
+
 fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut s = schema;
     for p in path {
-        s = s.get("properties")?.get(p)?;
+        s = property_maps(s).find_map(|m| m.get(p))?;
     }
     Some(s)
 }
 
 fn json_property(schema: &Value, path: &[String]) -> bool {
-    subschema(schema, path)
-        .and_then(|s| s.get("anyOf"))
-        .is_some_and(|a| a.to_string().contains("application/json"))
+    subschema(schema, path).and_then(|s| s.get("contentMediaType"))
+        == Some(&Value::String("application/json".into()))
 }
 
 fn property_names(schema: &Value, path: &[String]) -> Vec<String> {
-    subschema(schema, path)
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
+    let mut names: Vec<String> = subschema(schema, path)
+        .map(|s| property_maps(s).flat_map(|m| m.keys().cloned()).collect())
+        .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
 }
