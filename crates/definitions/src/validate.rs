@@ -30,10 +30,16 @@ impl ParameterValidator {
         if self.validator.is_valid(parameters) {
             return Ok(());
         }
-        let mut messages: Vec<String> = self
-            .validator
-            .iter_errors(parameters)
-            .map(|e| describe(&e, &self.schema))
+        let errors: Vec<_> = self.validator.iter_errors(parameters).collect();
+        // A `then` that fails drops its annotations, so its properties also come out as
+        // unevaluated: that echo is left out when a real error is there.
+        let echo =
+            |e: &jsonschema::ValidationError<'_>| matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. });
+        let only_echoes = errors.iter().all(echo);
+        let mut messages: Vec<String> = errors
+            .iter()
+            .filter(|e| only_echoes || !echo(e))
+            .map(|e| describe(e, &self.schema))
             .collect();
         messages.dedup();
         Err(messages)
