@@ -35,7 +35,7 @@ try {
     if (p.type === 'boolean') {
       if ((await page.isChecked(id)) !== value) await page.click(id);
     } else {
-      await page.selectOption(id, { label: String(value) });
+      await page.selectOption(id, { label: p.options.find((c) => c.value === value).name });
     }
   };
   // Fills one field like a user; false when the field kind is not filled by this driver.
@@ -55,7 +55,7 @@ try {
         return true;
       case 'options': {
         const last = p.options[p.options.length - 1];
-        await page.selectOption(id, { label: String(last.value) });
+        await page.selectOption(id, { label: last.name });
         return true;
       }
       default:

@@ -121,8 +121,15 @@ fn init_logs(verbose: u8) {
         .init();
 }
 
+/// Prints JSON with sorted keys (stable, diffable output).
 fn print_json(value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(&sorted(value)).map_err(|e| e.to_string())?;
+    print_in_order(&sorted(value))
+}
+
+/// Prints JSON in its own key order (schemas: properties in the order of the node description,
+/// which form renderers follow).
+fn print_in_order(value: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     match writeln!(std::io::stdout().lock(), "{text}") {
         // A reader that stopped early (`| head`) is not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -165,7 +172,7 @@ fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 let path = dir.join(format!("{}.schema.json", op.operation));
-                let text = serde_json::to_string_pretty(&sorted(&op.schema))
+                let text = serde_json::to_string_pretty(&op.schema)
                     .map_err(|e| e.to_string())?
                     + "\n";
                 std::fs::write(&path, text)
@@ -188,5 +195,5 @@ fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
     let op = node
         .operation(resource, operation)
         .map_err(|e| e.to_string())?;
-    print_json(&op.schema)
+    print_in_order(&op.schema)
 }

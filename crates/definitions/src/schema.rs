@@ -236,12 +236,26 @@ fn condition(
 
 /// The schema of one property's value; `None` for properties that hold no value.
 ///
-/// Secrets are `writeOnly` with `format: "password"` (the password widget of rjsf, JSON Forms and
+/// Options are `oneOf` labelled constants; secrets are `writeOnly` with `format: "password"` (the password widget of rjsf, JSON Forms and
 /// json-editor); JSON parameters are an object or text matching [`JSON_OBJECT_TEXT_PATTERN`].
 /// A top-level property carries n8n's default; the fields of collections and groups carry none,
 /// because n8n sets only the fields a user added (a renderer would otherwise fill them in).
 pub fn property_schema(p: &Property) -> Option<Value> {
     property_fragment(p, true)
+}
+
+/// The choices of an options property as `oneOf` constants with their labels (`title`), the
+/// 2020-12 way to name enum values that rjsf, JSON Forms and json-editor show in a select.
+fn choices(p: &Property) -> Vec<Value> {
+    p.choices()
+        .map(|c| {
+            let mut choice = json!({"const": c.value, "title": c.name});
+            if let Some(d) = &c.description {
+                choice["description"] = Value::String(d.clone());
+            }
+            choice
+        })
+        .collect()
 }
 
 fn fields_schema<'a>(fields: impl Iterator<Item = &'a Property>) -> Value {
@@ -275,13 +289,11 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
             s
         }
         PropertyType::Boolean => json!({"type": "boolean"}),
-        PropertyType::Options => {
-            json!({"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()})
-        }
+        PropertyType::Options => json!({"oneOf": choices(p)}),
         PropertyType::MultiOptions => json!({
             "type": "array",
             "uniqueItems": true,
-            "items": {"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()},
+            "items": {"oneOf": choices(p)},
         }),
         PropertyType::Json => json!({
             "type": ["string", "object"],

@@ -62,6 +62,24 @@ fn render(v: &Value) -> String {
     }
 }
 
+/// A value as a list entry: strings bare, others as JSON.
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), String::from)
+}
+
+/// The values of an options schema (`oneOf` of `const`s); empty for any other schema.
+fn choice_values(schema: &Value) -> Vec<&Value> {
+    let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else {
+        return vec![];
+    };
+    let values: Vec<&Value> = alternatives.iter().filter_map(|a| a.get("const")).collect();
+    if values.len() == alternatives.len() {
+        values
+    } else {
+        vec![]
+    }
+}
+
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -102,14 +120,21 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
         ValidationErrorKind::MinLength { limit: 1 } if instance == "" => {
             format!("Missing required parameter: {bare}{within}")
         }
+        ValidationErrorKind::OneOfNotValid { .. }
+            if subschema(schema, &path).is_some_and(|s| !choice_values(s).is_empty()) =>
+        {
+            let list: Vec<String> = subschema(schema, &path)
+                .map(|s| choice_values(s).into_iter().map(text).collect())
+                .unwrap_or_default();
+            format!(
+                "Parameter '{bare}' must be one of {}; got {got}{within}",
+                list.join(", ")
+            )
+        }
         ValidationErrorKind::Enum { options } => {
             let list: Vec<String> = options
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-                        .collect()
-                })
+                .map(|a| a.iter().map(text).collect())
                 .unwrap_or_default();
             format!(
                 "Parameter '{bare}' must be one of {}; got {got}{within}",
@@ -199,7 +224,10 @@ fn property_maps(schema: &Value) -> impl Iterator<Item = &Map<String, Value>> {
 fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut s = schema;
     for p in path {
-        s = property_maps(s).find_map(|m| m.get(p))?;
+        s = match s.get("items") {
+            Some(items) if p.parse::<usize>().is_ok() => items,
+            _ => property_maps(s).find_map(|m| m.get(p))?,
+        };
     }
     Some(s)
 }
