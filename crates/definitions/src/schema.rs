@@ -245,9 +245,11 @@ pub fn property_schema(p: &Property) -> Option<Value> {
 }
 
 /// The choices of an options property as `oneOf` constants with their labels (`title`), the
-/// 2020-12 way to name enum values that rjsf, JSON Forms and json-editor show in a select.
-fn choices(p: &Property) -> Vec<Value> {
-    p.choices()
+/// 2020-12 way to name enum values that rjsf, JSON Forms and json-editor show in a select; with
+/// the values' JSON type when they share one (renderers pick the field by `type`).
+fn choices(p: &Property) -> Value {
+    let alternatives: Vec<Value> = p
+        .choices()
         .map(|c| {
             let mut choice = json!({"const": c.value, "title": c.name});
             if let Some(d) = &c.description {
@@ -255,7 +257,19 @@ fn choices(p: &Property) -> Vec<Value> {
             }
             choice
         })
-        .collect()
+        .collect();
+    let type_of = |v: &Value| match v {
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "boolean",
+        _ => "",
+    };
+    let mut types: Vec<&str> = p.choices().map(|c| type_of(&c.value)).collect();
+    types.dedup();
+    match types.as_slice() {
+        [t] if !t.is_empty() => json!({"type": t, "oneOf": alternatives}),
+        _ => json!({"oneOf": alternatives}),
+    }
 }
 
 fn fields_schema<'a>(fields: impl Iterator<Item = &'a Property>) -> Value {
@@ -289,11 +303,11 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
             s
         }
         PropertyType::Boolean => json!({"type": "boolean"}),
-        PropertyType::Options => json!({"oneOf": choices(p)}),
+        PropertyType::Options => choices(p),
         PropertyType::MultiOptions => json!({
             "type": "array",
             "uniqueItems": true,
-            "items": {"oneOf": choices(p)},
+            "items": choices(p),
         }),
         PropertyType::Json => json!({
             "type": ["string", "object"],
