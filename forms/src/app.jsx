@@ -23,7 +23,7 @@ const FORM_OPTIONS = {
   experimental_defaultFormStateBehavior: {
     emptyObjectFields: 'populateAllDefaults',
     allOf: 'populateDefaults',
-    constAsDefaults: 'always',
+    constAsDefaults: 'skipOneOf',
   },
 };
 

@@ -172,9 +172,8 @@ fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 let path = dir.join(format!("{}.schema.json", op.operation));
-                let text = serde_json::to_string_pretty(&op.schema)
-                    .map_err(|e| e.to_string())?
-                    + "\n";
+                let text =
+                    serde_json::to_string_pretty(&op.schema).map_err(|e| e.to_string())? + "\n";
                 std::fs::write(&path, text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 written += 1;

@@ -6,6 +6,7 @@
 //! - the form's own data is valid in the form (Ajv 2020), and `noderun run --dry-run` with the
 //!   page's workflow node (and, once per operation, with the page's command line) accepts it
 //!   and prints the request the page showed;
+//! - a form sets no value by itself but n8n's own top-level defaults (no collection field);
 //! - the fields the form shows are exactly the parameters n8n shows in that state (our
 //!   displayOptions resolution, which `crates/definitions/tests/n8n_parameters.rs` proves equal
 //!   to n8n's `NodeHelpers.getNodeParameters`);
@@ -37,7 +38,9 @@ fn forms_dir() -> PathBuf {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("forms_browser").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("forms_browser")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -75,7 +78,13 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
     let dir = forms_dir();
     let work = scratch("cases");
     let written = noderun(
-        &["forms", "--node", "directus", "--out", work.to_str().unwrap()],
+        &[
+            "forms",
+            "--node",
+            "directus",
+            "--out",
+            work.to_str().unwrap(),
+        ],
         "",
     );
     assert_eq!(written.code, 0, "{}", written.stderr);
@@ -120,6 +129,22 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert_eq!(shown, expected, "{what}: the fields shown");
+        if case["mode"] == "required" {
+            // The form sets nothing a user did not: the switches, the required fields typed in,
+            // and what n8n fills in anyway (top-level defaults); no collection field.
+            for (name, value) in case["formData"].as_object().unwrap() {
+                let p = visible_properties(properties, &state)
+                    .into_iter()
+                    .map(|i| &properties[i])
+                    .find(|p| &p.name == name)
+                    .unwrap_or_else(|| {
+                        panic!("{what}: the form data has {name}, which is not shown")
+                    });
+                if !state.contains_key(name) && !p.required {
+                    assert_eq!(value, &p.default, "{what}: the form set {name} by itself");
+                }
+            }
+        }
         for secret in case["secrets"].as_array().unwrap() {
             assert_eq!(secret["type"], "password", "{what}: {secret}");
         }
@@ -142,7 +167,9 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
             let flagged = case["errors"].as_array().unwrap();
             assert_eq!(
                 flagged,
-                &vec![json!(format!(".{field} must be a JSON object (text holding one)"))],
+                &vec![json!(format!(
+                    ".{field} must be a JSON object (text holding one)"
+                ))],
                 "{what}: the form flags the bad JSON text"
             );
             assert_eq!(run.code, 1, "{what}: {}", run.stderr);
@@ -155,12 +182,23 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
             );
             continue;
         }
-        assert_eq!(case["errors"], json!([]), "{what}: the form's own data is valid");
+        assert_eq!(
+            case["errors"],
+            json!([]),
+            "{what}: the form's own data is valid"
+        );
         assert_eq!(case["requestError"], Value::Null, "{what}");
-        assert_eq!(run.code, 0, "{what}: noderun refused {}: {}", case["workflowNode"], run.stderr);
+        assert_eq!(
+            run.code, 0,
+            "{what}: noderun refused {}: {}",
+            case["workflowNode"], run.stderr
+        );
         let items = run.items();
         assert_eq!(items.len(), 1, "{what}: {}", run.stdout);
-        assert_eq!(items[0]["json"], case["request"], "{what}: the dry-run request");
+        assert_eq!(
+            items[0]["json"], case["request"],
+            "{what}: the dry-run request"
+        );
 
         // The command line the page shows means the same (checked once per operation: each
         // run costs a process start).
@@ -173,7 +211,11 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
             .unwrap()
             .replace("creds.json", credentials.to_str().unwrap());
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_noderun")).parent().unwrap();
-        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let shell = Command::new("sh")
             .args(["-c", &command])
             .env("PATH", path)

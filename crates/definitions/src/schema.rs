@@ -329,7 +329,14 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
                 .map(|g| {
                     let mut object = fields_schema(g.values.iter());
                     object["title"] = Value::String(g.display_name.clone());
-                    (g.name.clone(), if multiple { json!({"type": "array", "items": object}) } else { object })
+                    (
+                        g.name.clone(),
+                        if multiple {
+                            json!({"type": "array", "items": object})
+                        } else {
+                            object
+                        },
+                    )
                 })
                 .collect();
             json!({"type": "object", "properties": groups, "additionalProperties": false})

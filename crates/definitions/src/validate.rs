@@ -33,8 +33,9 @@ impl ParameterValidator {
         let errors: Vec<_> = self.validator.iter_errors(parameters).collect();
         // A `then` that fails drops its annotations, so its properties also come out as
         // unevaluated: that echo is left out when a real error is there.
-        let echo =
-            |e: &jsonschema::ValidationError<'_>| matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. });
+        let echo = |e: &jsonschema::ValidationError<'_>| {
+            matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
+        };
         let only_echoes = errors.iter().all(echo);
         let mut messages: Vec<String> = errors
             .iter()

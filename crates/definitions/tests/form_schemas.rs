@@ -38,8 +38,15 @@ fn fields_come_in_description_order_with_password_widgets_and_labelled_choices()
         let what = format!("{} {}", op.resource, op.operation);
         let mut fields = fragments(&op.schema);
         fields.sort_by_key(|(_, f)| f["propertyOrder"].as_u64().unwrap());
-        let orders: Vec<u64> = fields.iter().map(|(_, f)| f["propertyOrder"].as_u64().unwrap()).collect();
-        assert_eq!(orders, (1..=orders.len() as u64).collect::<Vec<_>>(), "{what}");
+        let orders: Vec<u64> = fields
+            .iter()
+            .map(|(_, f)| f["propertyOrder"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            orders,
+            (1..=orders.len() as u64).collect::<Vec<_>>(),
+            "{what}"
+        );
         // In propertyOrder, the fields follow the node description.
         let mut shown: Vec<usize> = op
             .states
@@ -67,11 +74,18 @@ fn fields_come_in_description_order_with_password_widgets_and_labelled_choices()
             }
             if let Some(choices) = fragment.get("oneOf") {
                 for c in choices.as_array().unwrap() {
-                    assert!(c["const"] != Value::Null && c["title"].is_string(), "{what} {name}: {c}");
+                    assert!(
+                        c["const"] != Value::Null && c["title"].is_string(),
+                        "{what} {name}: {c}"
+                    );
                 }
             }
             // Inside collections: no defaults (n8n sets only the fields a user added).
-            for sub in fragment["properties"].as_object().into_iter().flat_map(|m| m.values()) {
+            for sub in fragment["properties"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+            {
                 assert!(sub.get("default").is_none(), "{what} {name}: {sub}");
             }
         }
@@ -88,22 +102,34 @@ fn a_field_is_declared_only_in_the_states_n8n_shows_it_in() {
     for op in node.operations() {
         let validator = jsonschema::draft202012::new(&op.schema).unwrap();
         for state in &op.states {
-            let shown: Vec<&Property> = noderun_definitions::display::visible_properties(properties, state)
-                .into_iter()
-                .map(|i| &properties[i])
-                .filter(|p| p.kind != PropertyType::Notice)
-                .collect();
+            let shown: Vec<&Property> =
+                noderun_definitions::display::visible_properties(properties, state)
+                    .into_iter()
+                    .map(|i| &properties[i])
+                    .filter(|p| p.kind != PropertyType::Notice)
+                    .collect();
             for p in &shown {
                 // n8n's values (defaults filled) for the shown fields are valid...
                 let mut values: Map<String, Value> = state.clone();
                 for q in &shown {
                     values.entry(q.name.clone()).or_insert_with(|| sample(q));
                 }
-                assert!(validator.is_valid(&Value::Object(values.clone())), "{} {} {state:?}: {values:?}", op.resource, op.operation);
+                assert!(
+                    validator.is_valid(&Value::Object(values.clone())),
+                    "{} {} {state:?}: {values:?}",
+                    op.resource,
+                    op.operation
+                );
                 // ... and without a required one they are not.
                 if p.required {
                     values.remove(&p.name);
-                    assert!(!validator.is_valid(&Value::Object(values)), "{} {} needs {}", op.resource, op.operation, p.name);
+                    assert!(
+                        !validator.is_valid(&Value::Object(values)),
+                        "{} {} needs {}",
+                        op.resource,
+                        op.operation,
+                        p.name
+                    );
                 }
                 checked += 1;
             }
@@ -119,7 +145,13 @@ fn a_field_is_declared_only_in_the_states_n8n_shows_it_in() {
                         values.entry(p.name.clone()).or_insert_with(|| sample(p));
                     }
                     values.insert(q.name.clone(), sample(q));
-                    assert!(!validator.is_valid(&Value::Object(values)), "{} {} {state:?} with {}", op.resource, op.operation, q.name);
+                    assert!(
+                        !validator.is_valid(&Value::Object(values)),
+                        "{} {} {state:?} with {}",
+                        op.resource,
+                        op.operation,
+                        q.name
+                    );
                 }
             }
         }
@@ -150,16 +182,38 @@ fn the_json_text_pattern_is_enforced_by_a_2020_12_validator() {
         "{\n  \"name\": \"Ada\",\n  \"tags\": [],\n  \"n\": [[1], [2]]\n}",
     ];
     for text in objects {
-        assert!(serde_json::from_str::<Map<String, Value>>(text).is_ok(), "{text}");
+        assert!(
+            serde_json::from_str::<Map<String, Value>>(text).is_ok(),
+            "{text}"
+        );
         assert!(validator.is_valid(&json!(text)), "refused {text}");
     }
     let not_objects = [
-        "", "not json", "[1]", "42", "\"{}\"", "{bad}", "{'a': 1}", "{a: 1}", "{\"a\": 1,}",
-        "{\"a\" 1}", "{\"a\": }", "{\"a\": 01}", "{\"a\": tru}", "{\"a\": \"\\x\"}",
-        "{\"a\": 1} x", "{\"a\": [1,]}", "{\"a\"}", "{\"a\": 1", "{\"a\": \"tab\there\"}",
+        "",
+        "not json",
+        "[1]",
+        "42",
+        "\"{}\"",
+        "{bad}",
+        "{'a': 1}",
+        "{a: 1}",
+        "{\"a\": 1,}",
+        "{\"a\" 1}",
+        "{\"a\": }",
+        "{\"a\": 01}",
+        "{\"a\": tru}",
+        "{\"a\": \"\\x\"}",
+        "{\"a\": 1} x",
+        "{\"a\": [1,]}",
+        "{\"a\"}",
+        "{\"a\": 1",
+        "{\"a\": \"tab\there\"}",
     ];
     for text in not_objects {
-        assert!(serde_json::from_str::<Map<String, Value>>(text).is_err(), "{text}");
+        assert!(
+            serde_json::from_str::<Map<String, Value>>(text).is_err(),
+            "{text}"
+        );
         assert!(!validator.is_valid(&json!(text)), "accepted {text:?}");
     }
     // What a regular expression cannot see: brackets that do not pair up. noderun's parser
