@@ -33,6 +33,18 @@ function allProperties(schema) {
   return Object.assign({}, ...branches, schema.properties ?? {});
 }
 
+/** The schema of the field at `path` (names from the top), through conditional branches. */
+function fieldSchema(schema, path) {
+  return path.reduce((s, name) => (s ? allProperties(s)[name] : undefined), schema);
+}
+
+/** What a JSON field may hold: the types of its schema besides its text form. */
+function jsonKinds(s) {
+  const types = Array.isArray(s?.type) ? s.type : [s?.type ?? 'object'];
+  const kinds = types.filter((t) => t !== 'string');
+  return kinds.length > 0 ? kinds : ['object'];
+}
+
 /** The uiSchema a schema implies (docs/forms.md): order, hidden selectors, JSON text areas. */
 function uiSchemaFor(schema) {
   const ui = { 'ui:submitButtonOptions': { norender: true } };
@@ -52,20 +64,17 @@ function uiSchemaFor(schema) {
 
 /**
  * rjsf's `transformErrors`: Ajv's messages made readable. A JSON text field that fails its
- * pattern "must be a JSON object"; the `if` and `unevaluatedProperties` errors that only echo
+ * pattern "must be a JSON object" (or array, as its schema says); the `if` and `unevaluatedProperties` errors that only echo
  * another error (a failed `then` drops its annotations) are left out.
  */
 function transformErrorsFor(schema) {
   return (errors) => {
-    const fieldSchema = (property) =>
-      (property ?? '')
-        .split('.')
-        .filter(Boolean)
-        .reduce((s, name) => (s ? allProperties(s)[name] : undefined), schema);
+    const fieldAt = (property) => fieldSchema(schema, (property ?? '').split('.').filter(Boolean));
     const own = errors.filter((e) => e.name !== 'if' && e.name !== 'unevaluatedProperties');
     return (own.length > 0 ? own : errors.filter((e) => e.name !== 'if')).map((e) => {
-      if (e.name === 'pattern' && fieldSchema(e.property)?.contentMediaType === 'application/json') {
-        const message = 'must be a JSON object (text holding one)';
+      const field = fieldAt(e.property);
+      if (e.name === 'pattern' && field?.contentMediaType === 'application/json') {
+        const message = `must be ${jsonKinds(field).map((k) => `a JSON ${k}`).join(' or ')} (text holding one)`;
         return { ...e, message, stack: `${e.property} ${message}` };
       }
       return e;
@@ -103,7 +112,9 @@ function meaning(op, formData, credentialUrl) {
   let requestError = null;
   try {
     const credentials = { url: credentialUrl };
-    request = dryRunRequest(node, state, effectiveParameters(node.properties, state, parameters), credentials);
+    request = dryRunRequest(node, state, effectiveParameters(node.properties, state, parameters), credentials, (path) =>
+      jsonKinds(fieldSchema(op.schema, path)),
+    );
   } catch (e) {
     requestError = e.message;
   }

@@ -96,9 +96,12 @@ export function evaluate(source, scope) {
   const run = (code) => {
     if (!codeCache.has(code)) {
       // eslint-disable-next-line no-new-func
-      codeCache.set(code, new Function('$value', '$parameter', '$credentials', '$self', '$json', '$itemIndex', `return (${code});`));
+      codeCache.set(
+        code,
+        new Function('$value', '$parameter', '$credentials', '$self', '$json', '$itemIndex', '$request', '$response', `return (${code});`),
+      );
     }
-    return codeCache.get(code)(scope.value, scope.parameter, scope.credentials, scope.self, {}, 0);
+    return codeCache.get(code)(scope.value, scope.parameter, scope.credentials, scope.self, {}, 0, scope.request, scope.response);
   };
   if (segments.length === 1 && segments[0].code !== undefined) return run(segments[0].code);
   return segments
@@ -156,6 +159,8 @@ function collect(p, values, parent, into) {
   const { steps } = into;
   if (p.type === 'json') into.json.push(path);
   if (p.routing) steps.push({ routing: p.routing, path, self });
+  // n8n: `Object.assign(requestOperations, routing.operations)`: the last one shown wins.
+  if (p.routing?.operations?.pagination) into.pagination = p.routing.operations.pagination;
   if (p.type === 'options') {
     const choice = (p.options ?? []).find((c) => c.value === values[p.name]);
     if (choice?.routing) steps.push({ routing: choice.routing, path, self });
@@ -181,14 +186,16 @@ function joinUrl(base, url) {
 
 /**
  * The request `noderun run --dry-run` prints for these parameters: `{method, url, body}`.
- * Throws with noderun's reason when a JSON text parameter holds no JSON object.
+ * `jsonKinds(path)` lists what a JSON parameter may hold (`object`, `array`: the types of its
+ * schema besides `string`). Throws with noderun's reason when a JSON text does not hold one.
+ * A paged operation (n8n's `routing.operations.pagination`) prints its first page's request.
  */
-export function dryRunRequest(node, state, parameters, credentials) {
+export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
   const properties = node.properties;
   const resolved = structuredClone(parameters);
-  const into = { steps: [], json: [] };
+  const into = { steps: [], json: [], pagination: null };
   for (const i of state.visible) collect(properties[i], parameters, [], into);
-  for (const path of into.json) parseJsonParameter(resolved, path);
+  for (const path of into.json) parseJsonParameter(resolved, path, jsonKinds(path));
   const { steps } = into;
   const defaults = resolve(node.requestDefaults ?? {}, { credentials });
   const options = {
@@ -199,6 +206,7 @@ export function dryRunRequest(node, state, parameters, credentials) {
     headers: { ...(defaults.headers ?? {}) },
     body: {},
   };
+  let paginate;
   for (const step of steps) {
     const scope = {
       value: getPath(resolved, step.path),
@@ -217,7 +225,9 @@ export function dryRunRequest(node, state, parameters, credentials) {
         else if (k === 'body') options.body = merge(options.body, v);
       }
     }
-    if (send) {
+    // n8n keeps the first decision: `paginate ?? source.paginate`.
+    if (send?.paginate !== undefined && paginate === undefined) paginate = Boolean(resolve(send.paginate, scope));
+    if (send?.property !== undefined) {
       const property = String(resolve(send.property, scope) ?? '');
       const value = send.value !== undefined ? resolve(send.value, scope) : scope.value;
       if (value !== undefined) {
@@ -227,6 +237,7 @@ export function dryRunRequest(node, state, parameters, credentials) {
       }
     }
   }
+  if (paginate && into.pagination) firstPage(options, into.pagination, { parameter: resolved, credentials });
   let url = joinUrl(options.baseURL, options.url);
   const parts = [];
   for (const [k, v] of Object.entries(options.qs)) pushQuery(parts, k, v);
@@ -236,22 +247,47 @@ export function dryRunRequest(node, state, parameters, credentials) {
   return { method: options.method, url, body };
 }
 
-function parseJsonParameter(parameters, path) {
+/** The first page of a paged request, as n8n's RoutingNode makes it. */
+function firstPage(options, pagination, scope) {
+  const p = pagination.properties;
+  if (pagination.type === 'offset') {
+    if (p.type === 'body' && (options.body === null || typeof options.body !== 'object' || Array.isArray(options.body))) {
+      options.body = {};
+    }
+    const target = p.type === 'body' ? options.body : options.qs;
+    target[p.limitParameter] = p.pageSize;
+    target[p.offsetParameter] = 0;
+  } else if (pagination.type === 'generic') {
+    const request = { method: options.method, baseURL: options.baseURL, url: options.url, qs: options.qs, headers: options.headers, body: options.body };
+    const r = resolve(p.request ?? {}, { ...scope, request, response: {} });
+    // `{...options, ...r}`: each key given replaces the option whole.
+    for (const [k, v] of Object.entries(r)) {
+      if (k === 'qs' || k === 'headers') options[k] = v && typeof v === 'object' ? v : {};
+      else if (k === 'body') options.body = v;
+      else if (k === 'method') options.method = v;
+      else if (k === 'url' || k === 'baseURL') options[k] = typeof v === 'string' ? v : '';
+    }
+  }
+}
+
+const KIND_NAMES = { object: 'a JSON object', array: 'a JSON array' };
+
+function parseJsonParameter(parameters, path, kinds) {
   const name = path.join('.');
   let holder = parameters;
   for (const key of path.slice(0, -1)) holder = holder?.[key];
   const key = path[path.length - 1];
   if (!holder || typeof holder[key] !== 'string') return;
   const text = holder[key];
-  if (text.trim() === '') throw new Error(`Missing required parameter: ${name} (it is empty; expected a JSON object)`);
+  const expected = kinds.map((k) => KIND_NAMES[k] ?? k).join(' or ');
+  if (text.trim() === '') throw new Error(`Missing required parameter: ${name} (it is empty; expected ${expected})`);
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`Parameter '${name}' must be a JSON object; got text that is not valid JSON (${e.message})`);
+    throw new Error(`Parameter '${name}' must be ${expected}; got text that is not valid JSON (${e.message})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`Parameter '${name}' must be a JSON object; got ${JSON.stringify(parsed)}`);
-  }
+  const kind = Array.isArray(parsed) ? 'array' : parsed !== null && typeof parsed === 'object' ? 'object' : 'other';
+  if (!kinds.includes(kind)) throw new Error(`Parameter '${name}' must be ${expected}; got ${JSON.stringify(parsed)}`);
   holder[key] = parsed;
 }

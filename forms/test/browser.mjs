@@ -1,7 +1,8 @@
 // Drives a `noderun forms` page in headless Chromium (Debian's chromium-headless-shell through
 // playwright-core) the way a user would: for every operation and every switch state (the JSON/RAW
 // toggle and other switches) it sets the switches and fills the fields with real keystrokes,
-// then reads what the page shows. Prints one JSON case per line; crates/cli/tests/forms_browser.rs
+// then reads what the page shows; JSON fields get text fitting their schema, and in the states
+// that show one, the first also gets text that is not JSON. Prints one JSON case per line; crates/cli/tests/forms_browser.rs
 // checks each case against `noderun run --dry-run` and noderun's own displayOptions resolution.
 //
 // usage: node test/browser.mjs PAGE.html [SCREENSHOT.png]
@@ -10,7 +11,14 @@ import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
 
 const [pagePath, screenshot] = process.argv.slice(2);
-const BAD_JSON = '{"a": 1,}';
+// JSON text for a JSON field, by what its schema lets it hold: a sample, and one with a
+// trailing comma (not JSON).
+const jsonText = (fragment, bad) => {
+  const types = [].concat(fragment?.type ?? 'object');
+  if (!types.includes('object') && types.includes('array')) return bad ? '[1,]' : '[1]';
+  const key = fragment?.propertyNames?.enum?.[0] ?? 'a';
+  return `{"${key}": 1${bad ? ',' : ''}}`;
+};
 const browser = await chromium.launch({
   executablePath: process.env.NODERUN_CHROMIUM ?? '/usr/bin/chromium-headless-shell',
 });
@@ -38,8 +46,8 @@ try {
       await page.selectOption(id, { label: p.options.find((c) => c.value === value).name });
     }
   };
-  // Fills one field like a user; false when the field kind is not filled by this driver.
-  const fill = async (p, id) => {
+  // Fills one field like a user (`fragment`: its schema); false when the driver leaves it.
+  const fill = async (p, id, fragment) => {
     switch (p.type) {
       case 'string':
         await page.fill(id, `${p.name}-value`);
@@ -48,7 +56,7 @@ try {
         await page.fill(id, String(p.typeOptions?.minValue ?? 1));
         return true;
       case 'json':
-        await page.fill(id, '{"a": 1}');
+        await page.fill(id, jsonText(fragment, false));
         return true;
       case 'boolean':
         if (!(await page.isChecked(id))) await page.click(id);
@@ -70,6 +78,7 @@ try {
   const emit = (c) => process.stdout.write(`${JSON.stringify(c)}\n`);
   let cases = 0;
   for (const op of data.operations) {
+    const fields = Object.assign({}, ...(op.schema.allOf ?? []).map((b) => b.then?.properties ?? {}), op.schema.properties);
     for (const state of op.states) {
       for (const mode of ['required', 'all']) {
         await select(op);
@@ -85,14 +94,14 @@ try {
           if (p.name === 'resource' || p.name === 'operation' || switches.includes(p.name)) continue;
           const id = `#root_${p.name}`;
           if (p.typeOptions?.password) secrets.push(`root_${p.name}`);
-          if (p.type === 'json' && firstJson === null) firstJson = id;
+          if (p.type === 'json' && firstJson === null) firstJson = p.name;
           if (p.type === 'collection' && !p.typeOptions?.multipleValues) {
             for (const sub of p.options ?? []) {
               if (sub.typeOptions?.password) secrets.push(`root_${p.name}_${sub.name}`);
-              if (mode === 'all') await fill(sub, `#root_${p.name}_${sub.name}`);
+              if (mode === 'all') await fill(sub, `#root_${p.name}_${sub.name}`, fields[p.name]?.properties?.[sub.name]);
             }
           } else if (mode === 'all' || p.required) {
-            await fill(p, id);
+            await fill(p, id, fields[p.name]);
           }
         }
         const shown = await shownFields();
@@ -101,9 +110,9 @@ try {
           secrets: await secretInputs(secrets), ...page_ });
         cases += 1;
         if (mode === 'required' && firstJson !== null) {
-          await page.fill(firstJson, BAD_JSON);
+          await page.fill(`#root_${firstJson}`, jsonText(fields[firstJson], true));
           emit({ resource: op.resource, operation: op.operation, state: state.values, mode: 'bad-json',
-            field: firstJson.slice('#root_'.length), shown, secrets: [], ...(await current()) });
+            field: firstJson, shown, secrets: [], ...(await current()) });
           cases += 1;
         }
       }

@@ -165,18 +165,19 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         if case["mode"] == "bad-json" {
             let field = case["field"].as_str().unwrap();
             let flagged = case["errors"].as_array().unwrap();
-            assert_eq!(
-                flagged,
-                &vec![json!(format!(
-                    ".{field} must be a JSON object (text holding one)"
-                ))],
-                "{what}: the form flags the bad JSON text"
+            assert!(
+                flagged.len() == 1
+                    && flagged[0].as_str().is_some_and(|m| {
+                        m.starts_with(&format!(".{field} must be a JSON "))
+                            && m.ends_with(" (text holding one)")
+                    }),
+                "{what}: the form flags the bad JSON text: {flagged:?}"
             );
             assert_eq!(run.code, 1, "{what}: {}", run.stderr);
             assert!(
-                run.stderr.contains(&format!(
-                    "Parameter '{field}' must be a JSON object; got text that is not valid JSON"
-                )),
+                run.stderr
+                    .contains(&format!("Parameter '{field}' must be a JSON "))
+                    && run.stderr.contains("got text that is not valid JSON"),
                 "{what}: {}",
                 run.stderr
             );
