@@ -84,8 +84,9 @@ try {
         await select(op);
         const switches = Object.keys(state.values).filter((k) => k !== 'resource' && k !== 'operation');
         for (const k of switches) {
+          // A switch another one hides keeps its value in the state; a form cannot set it.
           const p = state.visible.map((i) => properties[i]).find((q) => q.name === k);
-          await setSwitch(p, state.values[k]);
+          if (p) await setSwitch(p, state.values[k]);
         }
         const visible = state.visible.map((i) => properties[i]).filter((p) => p.type !== 'notice');
         const secrets = [];

@@ -26,7 +26,7 @@ pub(crate) struct FormsArgs {
 }
 
 /// The page's data: the node description and every operation with its schema and states.
-pub(crate) fn page_data(registry: &Registry, node: &str) -> Result<Value, String> {
+fn page_data(registry: &Registry, node: &str) -> Result<Value, String> {
     let node = registry.node(node).map_err(|e| e.to_string())?;
     let visibility = Visibility::new(&node.description.properties);
     let operations: Vec<Value> = node

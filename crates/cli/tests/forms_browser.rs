@@ -116,7 +116,9 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         ));
 
         let state: Map<String, Value> = case["state"].as_object().unwrap().clone();
-        let expected: BTreeSet<&str> = visible_properties(properties, &state)
+        // What n8n shows for the form's data (switches it does not hold take their defaults).
+        let form_data = case["formData"].as_object().unwrap();
+        let expected: BTreeSet<&str> = visible_properties(properties, form_data)
             .into_iter()
             .map(|i| &properties[i])
             .filter(|p| p.kind != PropertyType::Notice)
@@ -132,8 +134,8 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         if case["mode"] == "required" {
             // The form sets nothing a user did not: the switches, the required fields typed in,
             // and what n8n fills in anyway (top-level defaults); no collection field.
-            for (name, value) in case["formData"].as_object().unwrap() {
-                let p = visible_properties(properties, &state)
+            for (name, value) in form_data {
+                let p = visible_properties(properties, form_data)
                     .into_iter()
                     .map(|i| &properties[i])
                     .find(|p| &p.name == name)

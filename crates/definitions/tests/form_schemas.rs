@@ -108,23 +108,31 @@ fn a_field_is_declared_only_in_the_states_n8n_shows_it_in() {
                     .map(|i| &properties[i])
                     .filter(|p| p.kind != PropertyType::Notice)
                     .collect();
+            // n8n's values (defaults filled) for the shown fields; a switch that another one
+            // hides keeps its value in the state but is not a parameter there.
+            let values: Map<String, Value> = shown
+                .iter()
+                .map(|p| {
+                    let value = state
+                        .get(&p.name)
+                        .cloned()
+                        .unwrap_or_else(|| sample(p, &op.schema));
+                    (p.name.clone(), value)
+                })
+                .collect();
             for p in &shown {
-                // n8n's values (defaults filled) for the shown fields are valid...
-                let mut values: Map<String, Value> = state.clone();
-                for q in &shown {
-                    values.entry(q.name.clone()).or_insert_with(|| sample(q));
-                }
+                // ... are valid, and without a required one they are not.
                 assert!(
                     validator.is_valid(&Value::Object(values.clone())),
                     "{} {} {state:?}: {values:?}",
                     op.resource,
                     op.operation
                 );
-                // ... and without a required one they are not.
                 if p.required {
-                    values.remove(&p.name);
+                    let mut without = values.clone();
+                    without.remove(&p.name);
                     assert!(
-                        !validator.is_valid(&Value::Object(values)),
+                        !validator.is_valid(&Value::Object(without)),
                         "{} {} needs {}",
                         op.resource,
                         op.operation,
@@ -140,13 +148,10 @@ fn a_field_is_declared_only_in_the_states_n8n_shows_it_in() {
                     if shown.iter().any(|p| p.name == q.name) {
                         continue;
                     }
-                    let mut values: Map<String, Value> = state.clone();
-                    for p in &shown {
-                        values.entry(p.name.clone()).or_insert_with(|| sample(p));
-                    }
-                    values.insert(q.name.clone(), sample(q));
+                    let mut with_other = values.clone();
+                    with_other.insert(q.name.clone(), sample(q, &op.schema));
                     assert!(
-                        !validator.is_valid(&Value::Object(values)),
+                        !validator.is_valid(&Value::Object(with_other)),
                         "{} {} {state:?} with {}",
                         op.resource,
                         op.operation,
@@ -159,11 +164,26 @@ fn a_field_is_declared_only_in_the_states_n8n_shows_it_in() {
     assert!(checked > 150, "only {checked} checked");
 }
 
-/// A valid value of a property: its default, or a sample when the default is not one.
-fn sample(p: &Property) -> Value {
+/// A valid value of a property: its default, or a sample when the default is not one (JSON
+/// text fitting the field's schema: an array, or an object with a key it allows).
+fn sample(p: &Property, schema: &Value) -> Value {
     match p.kind {
         PropertyType::String if p.default == "" && p.required => json!("x"),
-        PropertyType::Json => json!("{\"a\": 1}"),
+        PropertyType::Json => {
+            let field = fragments(schema)
+                .into_iter()
+                .find(|(name, _)| name == &p.name)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_default();
+            if !field["type"].to_string().contains("object") {
+                return json!("[1]");
+            }
+            let key = field
+                .pointer("/propertyNames/enum/0")
+                .and_then(Value::as_str)
+                .unwrap_or("a");
+            json!(format!("{{\"{key}\": 1}}"))
+        }
         PropertyType::Options if p.choices().all(|c| c.value != p.default) => {
             p.choices().next().unwrap().value.clone()
         }
