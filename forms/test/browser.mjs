@@ -99,7 +99,9 @@ try {
           if (p.type === 'collection' && !p.typeOptions?.multipleValues) {
             for (const sub of p.options ?? []) {
               if (sub.typeOptions?.password) secrets.push(`root_${p.name}_${sub.name}`);
-              if (mode === 'all') await fill(sub, `#root_${p.name}_${sub.name}`, fields[p.name]?.properties?.[sub.name]);
+              if (mode === 'all' || sub.required) {
+                await fill(sub, `#root_${p.name}_${sub.name}`, fields[p.name]?.properties?.[sub.name]);
+              }
             }
           } else if (mode === 'all' || p.required) {
             await fill(p, id, fields[p.name]);

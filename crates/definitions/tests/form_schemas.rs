@@ -184,6 +184,20 @@ fn sample(p: &Property, schema: &Value) -> Value {
                 .unwrap_or("a");
             json!(format!("{{\"{key}\": 1}}"))
         }
+        // A collection holds its required fields (the others are optional).
+        PropertyType::Collection if p.sub_properties().any(|s| s.required) => {
+            let field = fragments(schema)
+                .into_iter()
+                .find(|(name, _)| name == &p.name)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_default();
+            let subs: Map<String, Value> = p
+                .sub_properties()
+                .filter(|s| s.required)
+                .map(|s| (s.name.clone(), sample(s, &field)))
+                .collect();
+            Value::Object(subs)
+        }
         PropertyType::Options if p.choices().all(|c| c.value != p.default) => {
             p.choices().next().unwrap().value.clone()
         }
