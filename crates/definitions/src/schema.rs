@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Choice, CredentialType, NodeDescription, Property, PropertyType, ResourceFile};
+use crate::model::{
+    Choice, CredentialType, JsonShape, NodeDescription, Property, PropertyType, ResourceFile,
+};
 use crate::registry::FileKind;
 
 /// The JSON Schema of the definitions format (draft 2020-12), generated from the model types;
@@ -234,6 +236,23 @@ fn condition(
     }
 }
 
+/// Lets an optional text, number, boolean or JSON field of a collection be `null` (an
+/// expression's `null`, e.g. a folder's `parent` taken from a root folder): sent as `null` in a
+/// body, not sent in a query. Choices stay choices.
+fn nullable(s: &mut Value) {
+    if s.get("oneOf").is_some() {
+        return; // choices stay choices
+    }
+    match s.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = t.clone();
+            s["type"] = json!([t, "null"]);
+        }
+        Some(Value::Array(types)) => types.push(json!("null")),
+        _ => {}
+    }
+}
+
 /// The schema of one property's value; `None` for properties that hold no value.
 ///
 /// Options are `oneOf` labelled constants; secrets are `writeOnly` with `format: "password"` (the password widget of rjsf, JSON Forms and
@@ -274,7 +293,13 @@ fn choices(p: &Property) -> Value {
 
 fn fields_schema<'a>(fields: impl Iterator<Item = &'a Property>) -> Value {
     let props: Map<String, Value> = fields
-        .filter_map(|sp| property_fragment(sp, false).map(|s| (sp.name.clone(), s)))
+        .filter_map(|sp| {
+            let mut s = property_fragment(sp, false)?;
+            if !sp.required {
+                nullable(&mut s);
+            }
+            Some((sp.name.clone(), s))
+        })
         .enumerate()
         .map(|(order, (name, mut s))| {
             s["propertyOrder"] = json!(order + 1);
@@ -309,12 +334,31 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
             "uniqueItems": true,
             "items": choices(p),
         }),
-        PropertyType::Json => json!({
-            "type": ["string", "object"],
-            "pattern": JSON_OBJECT_TEXT_PATTERN,
-            "contentMediaType": "application/json",
-            "contentSchema": {"type": "object"},
-        }),
+        PropertyType::Json => {
+            // The text form's pattern starts and ends with the shape's brackets.
+            let (kinds, open, close): (&[&str], &str, &str) = match p.json_shape() {
+                JsonShape::Object => (&["object"], r"\{", r"\}"),
+                JsonShape::Array => (&["array"], r"\[", r"\]"),
+                JsonShape::ObjectOrArray => (&["object", "array"], r"[{\[]", r"[}\]]"),
+            };
+            let pattern = JSON_OBJECT_TEXT_PATTERN
+                .replacen(r"(?=\{)", &format!("(?={open})"), 1)
+                .replacen(r"(?<=\})", &format!("(?<={close})"), 1);
+            let mut types = vec!["string"];
+            types.extend(kinds);
+            let mut content = match kinds {
+                [kind] => json!({"type": kind}),
+                _ => json!({"type": kinds}),
+            };
+            let mut s =
+                json!({"type": types, "pattern": pattern, "contentMediaType": "application/json"});
+            if let (JsonShape::Object, Some(keys)) = (p.json_shape(), &p.json_keys) {
+                s["propertyNames"] = json!({"enum": keys});
+                content["propertyNames"] = json!({"enum": keys});
+            }
+            s["contentSchema"] = content;
+            s
+        }
         PropertyType::Collection => {
             let object = fields_schema(p.sub_properties());
             if multiple {

@@ -1,5 +1,6 @@
 //! Parameter validation against an operation's schema, with messages a user can act on.
 
+use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::{Map, Value};
 
@@ -147,21 +148,63 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             render(expected_value)
         ),
         ValidationErrorKind::Type { .. } | ValidationErrorKind::Pattern { .. }
-            if json_property(schema, &path) =>
+            if json_property(schema, &path).is_some() =>
         {
             format!(
-                "Parameter {name} must be a JSON object (or text holding one); got {} {got}{within}",
+                "Parameter {name} must be {} (or text holding one); got {} {got}{within}",
+                json_property(schema, &path).unwrap_or_default(),
                 type_name(instance)
+            )
+        }
+        // Empty text where a number or a boolean is declared: nothing was given.
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(t),
+        } if instance == "" => {
+            format!(
+                "Parameter {name} is empty; expected a {}{within}",
+                t.as_str()
             )
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
-                TypeKind::Multiple(ts) => format!("{ts:?}").to_lowercase(),
+                TypeKind::Multiple(ts) => {
+                    let named: Vec<&str> = ts
+                        .iter()
+                        .filter(|t| *t != JsonType::Null)
+                        .map(|t| t.as_str())
+                        .collect();
+                    let or_null = if ts.contains(JsonType::Null) {
+                        " (or null)"
+                    } else {
+                        ""
+                    };
+                    format!("{}{or_null}", named.join(" or "))
+                }
             };
             format!(
                 "Parameter {name} must be of type {expected}; got {} {got}{within}",
                 type_name(instance)
+            )
+        }
+        ValidationErrorKind::PropertyNames { .. }
+            if !unknown_keys(schema, &path, instance).is_empty() =>
+        {
+            let allowed = subschema(schema, &path)
+                .and_then(|s| s.pointer("/propertyNames/enum"))
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let unknown = unknown_keys(schema, &path, instance);
+            format!(
+                "Parameter {name} has unknown key{}{within}: {}; the keys it can have: {allowed}",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown.join(", ")
             )
         }
         ValidationErrorKind::UnevaluatedProperties { unexpected }
@@ -233,9 +276,33 @@ fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
     Some(s)
 }
 
-fn json_property(schema: &Value, path: &[String]) -> bool {
-    subschema(schema, path).and_then(|s| s.get("contentMediaType"))
-        == Some(&Value::String("application/json".into()))
+/// The keys of a `json` object that its closed set of keys (`propertyNames`) lacks, quoted.
+fn unknown_keys(schema: &Value, path: &[String], instance: &Value) -> Vec<String> {
+    let (Some(Value::Array(allowed)), Value::Object(given)) = (
+        subschema(schema, path).and_then(|s| s.pointer("/propertyNames/enum")),
+        instance,
+    ) else {
+        return vec![];
+    };
+    given
+        .keys()
+        .filter(|k| !allowed.iter().any(|a| a == k.as_str()))
+        .map(|k| format!("'{k}'"))
+        .collect()
+}
+
+/// For a `json` property, what it holds ("a JSON object", "a JSON array", ...).
+fn json_property(schema: &Value, path: &[String]) -> Option<&'static str> {
+    let s = subschema(schema, path)?;
+    if s.get("contentMediaType") != Some(&Value::String("application/json".into())) {
+        return None;
+    }
+    let types = s.get("type").map(Value::to_string).unwrap_or_default();
+    Some(match (types.contains("object"), types.contains("array")) {
+        (false, true) => "a JSON array",
+        (true, true) => "a JSON object or array",
+        _ => "a JSON object",
+    })
 }
 
 fn property_names(schema: &Value, path: &[String]) -> Vec<String> {

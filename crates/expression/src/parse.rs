@@ -28,7 +28,9 @@ pub(crate) enum Var {
     Credentials,
     ItemIndex,
     SelfValue,
+    Parent,
     Response,
+    ResponseItem,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -521,10 +523,12 @@ impl Parser {
             "$credentials" => Var::Credentials,
             "$itemIndex" => Var::ItemIndex,
             "$self" => Var::SelfValue,
+            "$parent" => Var::Parent,
             "$response" => Var::Response,
+            "$responseItem" => Var::ResponseItem,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self and $response"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response and $responseItem"
                 )));
             }
             other => {
