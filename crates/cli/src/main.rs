@@ -3,6 +3,7 @@
 //! Thin glue over `noderun-definitions` (registry, schemas) and `noderun-executor` (runs):
 //! argument parsing, reading and writing NDJSON, logs, progress and exit codes.
 
+mod forms;
 mod input;
 mod output;
 mod resume;
@@ -46,6 +47,8 @@ enum Command {
     Definitions(DefinitionsArgs),
     /// Print an operation's JSON Schema, or write them all with --all --out DIR.
     Schema(SchemaArgs),
+    /// Write a node's forms page: one self-contained HTML file (works over file://).
+    Forms(forms::FormsArgs),
 }
 
 #[derive(Args)]
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Run(args) => return run::run(registry, *args),
         Command::Definitions(args) => definitions(&registry, &args),
         Command::Schema(args) => schema(&registry, &args),
+        Command::Forms(args) => forms::write(&registry, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,8 +124,15 @@ fn init_logs(verbose: u8) {
         .init();
 }
 
+/// Prints JSON with sorted keys (stable, diffable output).
 fn print_json(value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(&sorted(value)).map_err(|e| e.to_string())?;
+    print_in_order(&sorted(value))
+}
+
+/// Prints JSON in its own key order (schemas: properties in the order of the node description,
+/// which form renderers follow).
+fn print_in_order(value: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
     match writeln!(std::io::stdout().lock(), "{text}") {
         // A reader that stopped early (`| head`) is not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -164,9 +175,8 @@ fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
                 let path = dir.join(format!("{}.schema.json", op.operation));
-                let text = serde_json::to_string_pretty(&sorted(&op.schema))
-                    .map_err(|e| e.to_string())?
-                    + "\n";
+                let text =
+                    serde_json::to_string_pretty(&op.schema).map_err(|e| e.to_string())? + "\n";
                 std::fs::write(&path, text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 written += 1;
@@ -187,5 +197,5 @@ fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
     let op = node
         .operation(resource, operation)
         .map_err(|e| e.to_string())?;
-    print_json(&op.schema)
+    print_in_order(&op.schema)
 }

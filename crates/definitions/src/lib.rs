@@ -26,7 +26,7 @@ mod validate;
 
 pub use display::effective_parameters;
 pub use registry::{Error, Node, Operation, Problem, Registry, parameters_for};
-pub use schema::{format_schema, property_schema};
+pub use schema::{JSON_OBJECT_TEXT_PATTERN, format_schema, property_schema};
 
 /// A copy of `value` with every object's keys sorted, for stable, diffable output.
 pub fn sorted(value: &serde_json::Value) -> serde_json::Value {

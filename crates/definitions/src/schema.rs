@@ -66,11 +66,33 @@ impl FormatSchemas {
     }
 }
 
-/// The JSON Schema (draft 2020-12) of one operation's resolved parameters.
+/// A JSON object given as text, as a `pattern` every draft 2020-12 validator enforces
+/// (`contentMediaType` is an annotation only): JSON tokens (strings with valid escapes, numbers,
+/// literals, punctuation), each followed by what JSON allows after it, starting with `{` and
+/// ending with `}`. It does not count brackets (`{"a":[1}` passes it); noderun's parser refuses
+/// that too. See docs/forms.md.
+pub const JSON_OBJECT_TEXT_PATTERN: &str = concat!(
+    r#"^[ \t\n\r]*(?=\{)(?:(?:"#,
+    r#""(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"(?=[ \t\n\r]*[:,}\]])"#,
+    r#"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?=[ \t\n\r]*[,}\]])"#,
+    r#"|(?:true|false|null)(?=[ \t\n\r]*[,}\]])"#,
+    r#"|\{(?=[ \t\n\r]*(?:\}|"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"[ \t\n\r]*:))"#,
+    r#"|\[(?=[ \t\n\r]*[-0-9"tfn{\[\]])"#,
+    r#"|[:,](?=[ \t\n\r]*[-0-9"tfn{\[])"#,
+    r#"|[}\]](?=[ \t\n\r]*(?:[,}\]]|$))"#,
+    r#")[ \t\n\r]*)*(?<=\})[ \t\n\r]*$"#,
+);
+
+/// The JSON Schema (draft 2020-12) of one operation's resolved parameters, shaped so that a
+/// standard form renderer draws and validates it right (docs/forms.md).
 ///
 /// `states` are the switch combinations of the operation and `visible[i]` the indices of the
-/// properties shown in `states[i]`. A property shown in every state is plain; one shown in some
-/// states only gets an `if`/`then`/`else`: required where shown (if required), absent elsewhere.
+/// properties shown in `states[i]`. A property shown in every state is in the top-level
+/// `properties`; one shown in some states only is declared (and required, if required) in the
+/// `then` of an `allOf` branch whose `if` matches exactly those states, so a renderer that
+/// resolves conditionals shows it, and fills its default, only there. `unevaluatedProperties:
+/// false` refuses everything else. Every property carries `propertyOrder`, its place in the
+/// node description (key order follows it too).
 pub(crate) fn operation_schema(
     node: &NodeDescription,
     resource: &str,
@@ -88,18 +110,19 @@ pub(crate) fn operation_schema(
     let all: BTreeSet<usize> = visible.iter().flatten().copied().collect();
     let mut properties = Map::new();
     let mut required = vec![];
-    let mut conditionals = vec![];
-    for &i in &all {
+    // (condition, properties, required), in the order their first property comes.
+    let mut branches: Vec<(Value, Map<String, Value>, Vec<String>)> = vec![];
+    for (order, &i) in all.iter().enumerate() {
         let p = &node.properties[i];
-        let fragment = match p.name.as_str() {
-            "resource" => json!({"const": resource}),
-            "operation" => json!({"const": op_value}),
+        let mut fragment = match p.name.as_str() {
+            "resource" => json!({"const": resource, "title": p.display_name}),
+            "operation" => json!({"const": op_value, "title": p.display_name}),
             _ => match property_schema(p) {
                 Some(f) => f,
                 None => continue,
             },
         };
-        properties.insert(p.name.clone(), fragment);
+        fragment["propertyOrder"] = json!(order + 1);
         let shown_in: Vec<&Map<String, Value>> = states
             .iter()
             .zip(visible)
@@ -108,25 +131,24 @@ pub(crate) fn operation_schema(
             .collect();
         let must = p.required || p.name == "resource" || p.name == "operation";
         if shown_in.len() == states.len() {
+            properties.insert(p.name.clone(), fragment);
             if must {
                 required.push(p.name.clone());
             }
-        } else {
-            let mut conditional = Map::new();
-            conditional.insert("if".into(), condition(node, &shown_in, states));
-            conditional.insert(
-                "then".into(),
-                if must {
-                    json!({"required": [p.name]})
-                } else {
-                    json!({})
-                },
-            );
-            conditional.insert(
-                "else".into(),
-                json!({"properties": {p.name.clone(): false}}),
-            );
-            conditionals.push(Value::Object(conditional));
+            continue;
+        }
+        let condition = condition(node, &shown_in, states);
+        let index = match branches.iter().position(|(c, _, _)| *c == condition) {
+            Some(index) => index,
+            None => {
+                branches.push((condition, Map::new(), vec![]));
+                branches.len() - 1
+            }
+        };
+        let (_, props, req) = &mut branches[index];
+        props.insert(p.name.clone(), fragment);
+        if must {
+            req.push(p.name.clone());
         }
     }
     let mut schema = json!({
@@ -137,11 +159,20 @@ pub(crate) fn operation_schema(
         "type": "object",
         "properties": properties,
         "required": required,
-        "additionalProperties": false,
     });
-    if !conditionals.is_empty() {
-        schema["allOf"] = Value::Array(conditionals);
+    if !branches.is_empty() {
+        schema["allOf"] = branches
+            .into_iter()
+            .map(|(condition, props, req)| {
+                let mut then = json!({"properties": props});
+                if !req.is_empty() {
+                    then["required"] = json!(req);
+                }
+                json!({"if": condition, "then": then})
+            })
+            .collect();
     }
+    schema["unevaluatedProperties"] = Value::Bool(false);
     schema
 }
 
@@ -209,15 +240,77 @@ fn condition(
 /// expression's `null`, e.g. a folder's `parent` taken from a root folder): sent as `null` in a
 /// body, not sent in a query. Choices stay choices.
 fn nullable(s: &mut Value) {
-    if let Some(Value::String(t)) = s.get("type") {
-        s["type"] = json!([t, "null"]);
-    } else if let Some(Value::Array(any_of)) = s.get_mut("anyOf") {
-        any_of.push(json!({"type": "null"}));
+    if s.get("oneOf").is_some() {
+        return; // choices stay choices
+    }
+    match s.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = t.clone();
+            s["type"] = json!([t, "null"]);
+        }
+        Some(Value::Array(types)) => types.push(json!("null")),
+        _ => {}
     }
 }
 
 /// The schema of one property's value; `None` for properties that hold no value.
+///
+/// Options are `oneOf` labelled constants; secrets are `writeOnly` with `format: "password"` (the password widget of rjsf, JSON Forms and
+/// json-editor); JSON parameters are an object or text matching [`JSON_OBJECT_TEXT_PATTERN`].
+/// A top-level property carries n8n's default; the fields of collections and groups carry none,
+/// because n8n sets only the fields a user added (a renderer would otherwise fill them in).
 pub fn property_schema(p: &Property) -> Option<Value> {
+    property_fragment(p, true)
+}
+
+/// The choices of an options property as `oneOf` constants with their labels (`title`), the
+/// 2020-12 way to name enum values that rjsf, JSON Forms and json-editor show in a select; with
+/// the values' JSON type when they share one (renderers pick the field by `type`).
+fn choices(p: &Property) -> Value {
+    let alternatives: Vec<Value> = p
+        .choices()
+        .map(|c| {
+            let mut choice = json!({"const": c.value, "title": c.name});
+            if let Some(d) = &c.description {
+                choice["description"] = Value::String(d.clone());
+            }
+            choice
+        })
+        .collect();
+    let type_of = |v: &Value| match v {
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "boolean",
+        _ => "",
+    };
+    let mut types: Vec<&str> = p.choices().map(|c| type_of(&c.value)).collect();
+    types.dedup();
+    match types.as_slice() {
+        [t] if !t.is_empty() => json!({"type": t, "oneOf": alternatives}),
+        _ => json!({"oneOf": alternatives}),
+    }
+}
+
+fn fields_schema<'a>(fields: impl Iterator<Item = &'a Property>) -> Value {
+    let props: Map<String, Value> = fields
+        .filter_map(|sp| {
+            let mut s = property_fragment(sp, false)?;
+            if !sp.required {
+                nullable(&mut s);
+            }
+            Some((sp.name.clone(), s))
+        })
+        .enumerate()
+        .map(|(order, (name, mut s))| {
+            s["propertyOrder"] = json!(order + 1);
+            (name, s)
+        })
+        .collect();
+    json!({"type": "object", "properties": props, "additionalProperties": false})
+}
+
+fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
+    let multiple = p.type_options.as_ref().is_some_and(|t| t.multiple_values);
     let mut s = match p.kind {
         PropertyType::Notice => return None,
         PropertyType::String if p.required => json!({"type": "string", "minLength": 1}),
@@ -235,58 +328,59 @@ pub fn property_schema(p: &Property) -> Option<Value> {
             s
         }
         PropertyType::Boolean => json!({"type": "boolean"}),
-        PropertyType::Options => {
-            json!({"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()})
-        }
+        PropertyType::Options => choices(p),
         PropertyType::MultiOptions => json!({
             "type": "array",
             "uniqueItems": true,
-            "items": {"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()},
+            "items": choices(p),
         }),
         PropertyType::Json => {
-            let shape = match (p.json_shape(), &p.json_keys) {
-                (JsonShape::Object, Some(keys)) => {
-                    json!({"type": "object", "propertyNames": {"enum": keys}})
-                }
-                (JsonShape::Object, None) => json!({"type": "object"}),
-                (JsonShape::Array, _) => json!({"type": "array"}),
-                (JsonShape::ObjectOrArray, _) => json!({"type": ["object", "array"]}),
+            // The text form's pattern starts and ends with the shape's brackets.
+            let (kinds, open, close): (&[&str], &str, &str) = match p.json_shape() {
+                JsonShape::Object => (&["object"], r"\{", r"\}"),
+                JsonShape::Array => (&["array"], r"\[", r"\]"),
+                JsonShape::ObjectOrArray => (&["object", "array"], r"[{\[]", r"[}\]]"),
             };
-            json!({
-                "anyOf": [
-                    shape,
-                    {"type": "string", "contentMediaType": "application/json", "contentSchema": shape},
-                ]
-            })
+            let pattern = JSON_OBJECT_TEXT_PATTERN
+                .replacen(r"(?=\{)", &format!("(?={open})"), 1)
+                .replacen(r"(?<=\})", &format!("(?<={close})"), 1);
+            let mut types = vec!["string"];
+            types.extend(kinds);
+            let mut content = match kinds {
+                [kind] => json!({"type": kind}),
+                _ => json!({"type": kinds}),
+            };
+            let mut s =
+                json!({"type": types, "pattern": pattern, "contentMediaType": "application/json"});
+            if let (JsonShape::Object, Some(keys)) = (p.json_shape(), &p.json_keys) {
+                s["propertyNames"] = json!({"enum": keys});
+                content["propertyNames"] = json!({"enum": keys});
+            }
+            s["contentSchema"] = content;
+            s
         }
         PropertyType::Collection => {
-            let props: Map<String, Value> = p
-                .sub_properties()
-                .filter_map(|sp| {
-                    let mut s = property_schema(sp)?;
-                    if !sp.required {
-                        nullable(&mut s);
-                    }
-                    Some((sp.name.clone(), s))
-                })
-                .collect();
-            let object =
-                json!({"type": "object", "properties": props, "additionalProperties": false});
-            if p.type_options.as_ref().is_some_and(|t| t.multiple_values) {
+            let object = fields_schema(p.sub_properties());
+            if multiple {
                 json!({"type": "array", "items": object})
             } else {
                 object
             }
         }
         PropertyType::FixedCollection => {
-            let multiple = p.type_options.as_ref().is_some_and(|t| t.multiple_values);
             let groups: Map<String, Value> = p
                 .groups()
                 .map(|g| {
-                    let props: Map<String, Value> =
-                        g.values.iter().filter_map(|sp| property_schema(sp).map(|s| (sp.name.clone(), s))).collect();
-                    let object = json!({"type": "object", "properties": props, "additionalProperties": false});
-                    (g.name.clone(), if multiple { json!({"type": "array", "items": object}) } else { object })
+                    let mut object = fields_schema(g.values.iter());
+                    object["title"] = Value::String(g.display_name.clone());
+                    (
+                        g.name.clone(),
+                        if multiple {
+                            json!({"type": "array", "items": object})
+                        } else {
+                            object
+                        },
+                    )
                 })
                 .collect();
             json!({"type": "object", "properties": groups, "additionalProperties": false})
@@ -299,7 +393,8 @@ pub fn property_schema(p: &Property) -> Option<Value> {
     }
     if p.is_secret() {
         obj.insert("writeOnly".into(), Value::Bool(true));
-    } else if !(p.required && p.default == "") {
+        obj.insert("format".into(), Value::String("password".into()));
+    } else if top_level && !(p.required && p.default == "") {
         obj.insert("default".into(), p.default.clone());
     }
     Some(s)

@@ -2,7 +2,7 @@
 
 use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// An operation's compiled schema.
 pub(crate) struct ParameterValidator {
@@ -31,10 +31,17 @@ impl ParameterValidator {
         if self.validator.is_valid(parameters) {
             return Ok(());
         }
-        let mut messages: Vec<String> = self
-            .validator
-            .iter_errors(parameters)
-            .map(|e| describe(&e, &self.schema))
+        let errors: Vec<_> = self.validator.iter_errors(parameters).collect();
+        // A `then` that fails drops its annotations, so its properties also come out as
+        // unevaluated: that echo is left out when a real error is there.
+        let echo = |e: &jsonschema::ValidationError<'_>| {
+            matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
+        };
+        let only_echoes = errors.iter().all(echo);
+        let mut messages: Vec<String> = errors
+            .iter()
+            .filter(|e| only_echoes || !echo(e))
+            .map(|e| describe(e, &self.schema))
             .collect();
         messages.dedup();
         Err(messages)
@@ -54,6 +61,24 @@ fn render(v: &Value) -> String {
     match v {
         Value::String(s) => format!("'{s}'"),
         other => other.to_string(),
+    }
+}
+
+/// A value as a list entry: strings bare, others as JSON.
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), String::from)
+}
+
+/// The values of an options schema (`oneOf` of `const`s); empty for any other schema.
+fn choice_values(schema: &Value) -> Vec<&Value> {
+    let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else {
+        return vec![];
+    };
+    let values: Vec<&Value> = alternatives.iter().filter_map(|a| a.get("const")).collect();
+    if values.len() == alternatives.len() {
+        values
+    } else {
+        vec![]
     }
 }
 
@@ -97,14 +122,21 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
         ValidationErrorKind::MinLength { limit: 1 } if instance == "" => {
             format!("Missing required parameter: {bare}{within}")
         }
+        ValidationErrorKind::OneOfNotValid { .. }
+            if subschema(schema, &path).is_some_and(|s| !choice_values(s).is_empty()) =>
+        {
+            let list: Vec<String> = subschema(schema, &path)
+                .map(|s| choice_values(s).into_iter().map(text).collect())
+                .unwrap_or_default();
+            format!(
+                "Parameter '{bare}' must be one of {}; got {got}{within}",
+                list.join(", ")
+            )
+        }
         ValidationErrorKind::Enum { options } => {
             let list: Vec<String> = options
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-                        .collect()
-                })
+                .map(|a| a.iter().map(text).collect())
                 .unwrap_or_default();
             format!(
                 "Parameter '{bare}' must be one of {}; got {got}{within}",
@@ -115,6 +147,15 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
+        ValidationErrorKind::Type { .. } | ValidationErrorKind::Pattern { .. }
+            if json_property(schema, &path).is_some() =>
+        {
+            format!(
+                "Parameter {name} must be {} (or text holding one); got {} {got}{within}",
+                json_property(schema, &path).unwrap_or_default(),
+                type_name(instance)
+            )
+        }
         // Empty text where a number or a boolean is declared: nothing was given.
         ValidationErrorKind::Type {
             kind: TypeKind::Single(t),
@@ -146,9 +187,11 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 type_name(instance)
             )
         }
-        ValidationErrorKind::AnyOf { .. } if !unknown_keys(schema, &path, instance).is_empty() => {
+        ValidationErrorKind::PropertyNames { .. }
+            if !unknown_keys(schema, &path, instance).is_empty() =>
+        {
             let allowed = subschema(schema, &path)
-                .and_then(|s| s.pointer("/anyOf/0/propertyNames/enum"))
+                .and_then(|s| s.pointer("/propertyNames/enum"))
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
@@ -157,24 +200,30 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                         .join(", ")
                 })
                 .unwrap_or_default();
+            let unknown = unknown_keys(schema, &path, instance);
             format!(
                 "Parameter {name} has unknown key{}{within}: {}; the keys it can have: {allowed}",
-                if unknown_keys(schema, &path, instance).len() > 1 {
-                    "s"
-                } else {
-                    ""
-                },
-                unknown_keys(schema, &path, instance).join(", ")
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown.join(", ")
             )
         }
-        ValidationErrorKind::AnyOf { .. } if json_property(schema, &path).is_some() => {
+        ValidationErrorKind::UnevaluatedProperties { unexpected }
+            if unexpected.iter().all(|u| {
+                let mut full = path.clone();
+                full.push(u.clone());
+                subschema(schema, &full).is_some()
+            }) =>
+        {
+            let names: Vec<String> = unexpected.iter().map(|u| format!("'{u}'")).collect();
             format!(
-                "Parameter {name} must be {} (or text holding one); got {} {got}{within}",
-                json_property(schema, &path).unwrap_or_default(),
-                type_name(instance)
+                "Parameter{} {} {} not used with the other parameters' current values{within}",
+                if names.len() > 1 { "s" } else { "" },
+                names.join(", "),
+                if names.len() > 1 { "are" } else { "is" }
             )
         }
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             let known: Vec<String> = property_names(schema, &path);
             format!(
                 "Unknown parameter{} {} in {}; expected one of: {}",
@@ -192,11 +241,6 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 known.join(", ")
             )
         }
-        ValidationErrorKind::FalseSchema => {
-            format!(
-                "Parameter {name} is not used with the other parameters' current values{within}"
-            )
-        }
         ValidationErrorKind::Minimum { limit } => {
             format!("Parameter {name} must be at least {limit}; got {got}{within}")
         }
@@ -207,10 +251,27 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
     }
 }
 
+/// The `properties` maps of an object schema: its own and, at the top of an operation's schema,
+/// those of its conditional branches (`allOf[].then`).
+fn property_maps(schema: &Value) -> impl Iterator<Item = &Map<String, Value>> {
+    let branches = schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.get("then"));
+    std::iter::once(schema)
+        .chain(branches)
+        .filter_map(|s| s.get("properties").and_then(Value::as_object))
+}
+
 fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut s = schema;
     for p in path {
-        s = s.get("properties")?.get(p)?;
+        s = match s.get("items") {
+            Some(items) if p.parse::<usize>().is_ok() => items,
+            _ => property_maps(s).find_map(|m| m.get(p))?,
+        };
     }
     Some(s)
 }
@@ -218,7 +279,7 @@ fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
 /// The keys of a `json` object that its closed set of keys (`propertyNames`) lacks, quoted.
 fn unknown_keys(schema: &Value, path: &[String], instance: &Value) -> Vec<String> {
     let (Some(Value::Array(allowed)), Value::Object(given)) = (
-        subschema(schema, path).and_then(|s| s.pointer("/anyOf/0/propertyNames/enum")),
+        subschema(schema, path).and_then(|s| s.pointer("/propertyNames/enum")),
         instance,
     ) else {
         return vec![];
@@ -232,21 +293,23 @@ fn unknown_keys(schema: &Value, path: &[String], instance: &Value) -> Vec<String
 
 /// For a `json` property, what it holds ("a JSON object", "a JSON array", ...).
 fn json_property(schema: &Value, path: &[String]) -> Option<&'static str> {
-    let any_of = subschema(schema, path)?.get("anyOf")?;
-    if !any_of.to_string().contains("application/json") {
+    let s = subschema(schema, path)?;
+    if s.get("contentMediaType") != Some(&Value::String("application/json".into())) {
         return None;
     }
-    Some(match any_of.get(0).and_then(|s| s.get("type")) {
-        Some(Value::String(t)) if t == "array" => "a JSON array",
-        Some(Value::Array(_)) => "a JSON object or array",
+    let types = s.get("type").map(Value::to_string).unwrap_or_default();
+    Some(match (types.contains("object"), types.contains("array")) {
+        (false, true) => "a JSON array",
+        (true, true) => "a JSON object or array",
         _ => "a JSON object",
     })
 }
 
 fn property_names(schema: &Value, path: &[String]) -> Vec<String> {
-    subschema(schema, path)
-        .and_then(|s| s.get("properties"))
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
+    let mut names: Vec<String> = subschema(schema, path)
+        .map(|s| property_maps(s).flat_map(|m| m.keys().cloned()).collect())
+        .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
 }
