@@ -223,6 +223,8 @@ fn invocation_runner_and_request_debug_show_no_values() {
         url: format!("http://127.0.0.1:9/auth/refresh?otp={OTP}"),
         headers: vec![("Authorization".into(), format!("Bearer {ACCESS_TOKEN}"))],
         body: Some(json!({"refresh_token": REFRESH})),
+        files: Vec::new(),
+        encoding: None,
     };
     assert_eq!(
         format!("{spec:?}"),

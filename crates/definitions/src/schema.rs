@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Choice, CredentialType, NodeDescription, Property, PropertyType, ResourceFile};
+use crate::model::{
+    Choice, CredentialType, JsonShape, NodeDescription, Property, PropertyType, ResourceFile,
+};
 use crate::registry::FileKind;
 
 /// The JSON Schema of the definitions format (draft 2020-12), generated from the model types;
@@ -230,19 +232,52 @@ pub fn property_schema(p: &Property) -> Option<Value> {
             "uniqueItems": true,
             "items": {"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()},
         }),
-        PropertyType::Json => json!({
-            "anyOf": [
-                {"type": "object"},
-                {"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "object"}},
-            ]
-        }),
+        PropertyType::Json => {
+            let kind = match p.json_shape() {
+                JsonShape::Object => json!({"type": "object"}),
+                JsonShape::Array => json!({"type": "array"}),
+                JsonShape::ObjectOrArray => json!({"type": ["object", "array"]}),
+            };
+            json!({
+                "anyOf": [
+                    kind,
+                    {"type": "string", "contentMediaType": "application/json", "contentSchema": kind},
+                ]
+            })
+        }
         PropertyType::Collection => {
             let props: Map<String, Value> = p
                 .sub_properties()
-                .filter_map(|sp| property_schema(sp).map(|s| (sp.name.clone(), s)))
+                .filter_map(|sp| {
+                    let mut s = property_schema(sp)?;
+                    // A required JSON object field of a collection may not be `{}` either.
+                    if sp.required && sp.kind == PropertyType::Json {
+                        for kind in s["anyOf"].as_array_mut().into_iter().flatten() {
+                            let target = if kind.get("contentSchema").is_some() {
+                                &mut kind["contentSchema"]
+                            } else {
+                                kind
+                            };
+                            if target["type"] == "object" {
+                                target["minProperties"] = json!(1);
+                            }
+                        }
+                    }
+                    Some((sp.name.clone(), s))
+                })
                 .collect();
-            let object =
+            let mut object =
                 json!({"type": "object", "properties": props, "additionalProperties": false});
+            // A required field of a collection must be there whenever the collection is shown
+            // (Items → Create or Update's filter: without it every item would match).
+            let required: Vec<&str> = p
+                .sub_properties()
+                .filter(|sp| sp.required)
+                .map(|sp| sp.name.as_str())
+                .collect();
+            if !required.is_empty() {
+                object["required"] = json!(required);
+            }
             if p.type_options.as_ref().is_some_and(|t| t.multiple_values) {
                 json!({"type": "array", "items": object})
             } else {

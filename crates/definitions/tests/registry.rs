@@ -281,7 +281,7 @@ fn resources_and_files_must_match() {
         problems,
         [problem(
             "directus/node.json",
-            "/properties/0/options/15/value",
+            "/properties/0/options/18/value",
             "resource 'webhooks' has no file directus/webhooks.json"
         )]
     );

@@ -39,6 +39,7 @@
 
 #![deny(missing_docs)]
 
+mod binary;
 mod credentials;
 mod error;
 mod item;
@@ -48,6 +49,7 @@ mod run;
 mod settings;
 mod transport;
 
+pub use binary::BinaryData;
 pub use credentials::Credentials;
 pub use error::{FailureKind, ItemFailure, SetupError, StopError};
 pub use item::{Item, ItemError, PairedItem};

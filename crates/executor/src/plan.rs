@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use noderun_definitions::display::{effective_parameters, get_path, is_displayed};
-use noderun_definitions::model::{Method, PostReceive, Property, PropertyType, Routing, SendType};
+use noderun_definitions::model::{
+    Encoding, FollowUp, JsonShape, Method, PostReceive, Property, PropertyType, Routing, SendType,
+};
 use noderun_definitions::{Node, Operation, Registry};
 use noderun_expression::{Resolvable, Scope, Template, encode_uri_component};
 use serde_json::{Map, Value};
@@ -28,8 +30,13 @@ pub struct RequestSpec {
     pub url: String,
     /// Headers (names as written in the definitions).
     pub headers: Vec<(String, String)>,
-    /// JSON body, if any.
+    /// JSON body, if any (with `files`: the form fields of a multipart body).
     pub body: Option<Value>,
+    /// A multipart/form-data body: each file part's form field and the item's binary property
+    /// whose bytes it carries (`routing.request.multipart`).
+    pub files: Vec<(String, String)>,
+    /// How the response body is read (`routing.request.encoding`).
+    pub encoding: Option<Encoding>,
 }
 
 impl std::fmt::Debug for RequestSpec {
@@ -64,6 +71,19 @@ pub(crate) struct ResponsePlan {
     pub cookies: Vec<(String, String)>,
 }
 
+impl ResponsePlan {
+    fn add(&mut self, output: &noderun_definitions::model::Output) {
+        self.post_receive
+            .extend(output.post_receive.iter().cloned());
+        self.cookies.extend(
+            output
+                .cookies
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
+        );
+    }
+}
+
 /// One property's routing, with the path of the value it routes.
 #[derive(Debug)]
 struct Step {
@@ -83,6 +103,14 @@ struct CompiledSend {
     dotted: bool,
 }
 
+/// A compiled `routing.then` alternative.
+#[derive(Debug)]
+struct CompiledFollowUp {
+    enabled: Option<Resolvable>,
+    request: Resolvable,
+    response: ResponsePlan,
+}
+
 /// A run's compiled form. Cheap to share between concurrent items. Its `Debug` names the node,
 /// resource and operation only: parameters and the credential's headers may hold secrets.
 pub struct Plan {
@@ -92,7 +120,7 @@ pub struct Plan {
     operation: String,
     parameters: Resolvable,
     raw_parameters: Map<String, Value>,
-    json_parameters: Vec<Vec<String>>,
+    json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
     /// `requestDefaults` evaluated once (they may use `$credentials` only).
     defaults: Value,
@@ -101,6 +129,7 @@ pub struct Plan {
     auth_qs: Map<String, Value>,
     pub(crate) response: ResponsePlan,
     steps: Vec<Step>,
+    follow_ups: Vec<CompiledFollowUp>,
     credentials: Credentials,
     credential_secrets: Redactor,
 }
@@ -202,6 +231,7 @@ impl Plan {
             auth_qs,
             response: collected.response,
             steps: collected.steps,
+            follow_ups: collected.follow_ups,
             credentials,
             credential_secrets,
             registry,
@@ -281,8 +311,8 @@ impl Plan {
         let Some(Value::Object(mut parameters)) = resolved else {
             return Err(ItemFailure::parameter("", "parameters must be an object"));
         };
-        for path in &self.json_parameters {
-            parse_json_parameter(&mut parameters, path)?;
+        for (path, kind) in &self.json_parameters {
+            parse_json_parameter(&mut parameters, path, *kind)?;
         }
         if let Err(messages) = self
             .operation()
@@ -326,23 +356,7 @@ impl Plan {
                 format!("routing expression {source} failed: {}", e.message),
             )
         };
-        let defaults = &self.defaults;
-        let mut options = RequestOptions {
-            method: Method::Get,
-            base_url: defaults
-                .get("baseURL")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            url: String::new(),
-            qs: Map::new(),
-            headers: defaults
-                .get("headers")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            body: Value::Object(Map::new()),
-        };
+        let mut options = self.start_options();
         for step in &self.steps {
             let value = get_path(parameters, &step.value_path);
             let self_value = step
@@ -394,9 +408,92 @@ impl Plan {
                 }
             }
         }
+        Ok(self.finish(options))
+    }
+
+    /// The request options every request starts from: `requestDefaults`.
+    fn start_options(&self) -> RequestOptions {
+        let defaults = &self.defaults;
+        RequestOptions {
+            method: Method::Get,
+            base_url: defaults
+                .get("baseURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            url: String::new(),
+            qs: Map::new(),
+            headers: defaults
+                .get("headers")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            body: Value::Object(Map::new()),
+            files: Vec::new(),
+            encoding: None,
+        }
+    }
+
+    fn finish(&self, mut options: RequestOptions) -> RequestSpec {
         options.headers.extend(self.auth_headers.clone());
         options.qs.extend(self.auth_qs.clone());
-        Ok(options.finish())
+        options.finish()
+    }
+
+    /// Whether the operation may send a follow-up request (`routing.then`).
+    pub(crate) fn has_follow_ups(&self) -> bool {
+        !self.follow_ups.is_empty()
+    }
+
+    /// The follow-up request of a two-call operation (`routing.then`), given the first
+    /// response (`$response`: `{statusCode, body}`): the first enabled alternative's request and
+    /// what to do with its answer, or `None` when no alternative is enabled.
+    ///
+    /// # Errors
+    /// A follow-up expression that fails for this item.
+    pub(crate) fn follow_up_for(
+        &self,
+        index: usize,
+        item: &Item,
+        parameters: &Map<String, Value>,
+        response: &Value,
+    ) -> Result<Option<(RequestSpec, &ResponsePlan)>, ItemFailure> {
+        let scope = Scope {
+            json: Some(&item.json),
+            parameter: Some(parameters),
+            credentials: Some(self.credentials.fields()),
+            item_index: index,
+            response: Some(response),
+            ..Scope::default()
+        };
+        let failed = |(path, source, e): (String, String, noderun_expression::Error)| {
+            ItemFailure::parameter(
+                &path,
+                format!("follow-up expression {source} failed: {}", e.message),
+            )
+        };
+        for follow_up in &self.follow_ups {
+            if let Some(enabled) = &follow_up.enabled
+                && !noderun_expression::truthy(
+                    enabled
+                        .resolve_dropping_undefined(&scope)
+                        .map_err(failed)?
+                        .as_ref(),
+                )
+            {
+                continue;
+            }
+            let mut options = self.start_options();
+            if let Some(Value::Object(r)) = follow_up
+                .request
+                .resolve_dropping_undefined(&scope)
+                .map_err(failed)?
+            {
+                options.merge(r);
+            }
+            return Ok(Some((self.finish(options), &follow_up.response)));
+        }
+        Ok(None)
     }
 }
 
@@ -463,7 +560,8 @@ fn undefined_message(path: &str, source: &str, template: &Template, item: &Item)
 struct Collected {
     steps: Vec<Step>,
     response: ResponsePlan,
-    json_parameters: Vec<Vec<String>>,
+    follow_ups: Vec<CompiledFollowUp>,
+    json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
 }
 
@@ -483,7 +581,7 @@ fn collect(
         return Ok(());
     };
     if p.kind == PropertyType::Json {
-        into.json_parameters.push(path.clone());
+        into.json_parameters.push((path.clone(), p.json_shape()));
     }
     if p.is_secret() {
         into.secret_parameters.push(path.clone());
@@ -497,6 +595,9 @@ fn collect(
             &mut into.response,
         )?;
         into.steps.push(step);
+        for follow_up in &routing.then {
+            into.follow_ups.push(compile_follow_up(follow_up)?);
+        }
         Ok(())
     };
     if let Some(routing) = &p.routing {
@@ -546,15 +647,7 @@ fn compile(
         })
         .transpose()?;
     if let Some(output) = &routing.output {
-        response
-            .post_receive
-            .extend(output.post_receive.iter().cloned());
-        response.cookies.extend(
-            output
-                .cookies
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
-        );
+        response.add(output);
     }
     Ok(Step {
         value_path,
@@ -564,12 +657,31 @@ fn compile(
     })
 }
 
-/// Parses a `json` parameter given as text; it must hold a JSON object.
+fn compile_follow_up(f: &FollowUp) -> Result<CompiledFollowUp, CompileError> {
+    let mut response = ResponsePlan::default();
+    if let Some(output) = &f.output {
+        response.add(output);
+    }
+    Ok(CompiledFollowUp {
+        enabled: f.enabled.as_ref().map(Resolvable::new).transpose()?,
+        request: Resolvable::new(&serde_json::to_value(&f.request).unwrap_or_default())?,
+        response,
+    })
+}
+
+/// Parses a `json` parameter given as text; it must hold what the property's `jsonType` says
+/// (a JSON object unless the definition says otherwise).
 fn parse_json_parameter(
     parameters: &mut Map<String, Value>,
     path: &[String],
+    kind: JsonShape,
 ) -> Result<(), ItemFailure> {
     let name = path.join(".");
+    let expected = match kind {
+        JsonShape::Object => "a JSON object",
+        JsonShape::Array => "a JSON array",
+        JsonShape::ObjectOrArray => "a JSON object or array",
+    };
     let mut slot = parameters.get_mut(&path[0]);
     for key in &path[1..] {
         slot = slot.and_then(|v| v.get_mut(key));
@@ -579,17 +691,27 @@ fn parse_json_parameter(
         if text.trim().is_empty() {
             return Err(ItemFailure::parameter(
                 &name,
-                format!("Missing required parameter: {name} (it is empty; expected a JSON object)"),
+                format!("Missing required parameter: {name} (it is empty; expected {expected})"),
             ));
         }
         let parsed: Value = serde_json::from_str(text).map_err(|e| {
-            ItemFailure::parameter(&name, format!("Parameter '{name}' must be a JSON object; got text that is not valid JSON ({e})"))
+            ItemFailure::parameter(
+                &name,
+                format!(
+                    "Parameter '{name}' must be {expected}; got text that is not valid JSON ({e})"
+                ),
+            )
         })?;
-        if !parsed.is_object() {
+        let fits = match kind {
+            JsonShape::Object => parsed.is_object(),
+            JsonShape::Array => parsed.is_array(),
+            JsonShape::ObjectOrArray => parsed.is_object() || parsed.is_array(),
+        };
+        if !fits {
             return Err(ItemFailure::parameter(
                 &name,
                 format!(
-                    "Parameter '{name}' must be a JSON object; got {}",
+                    "Parameter '{name}' must be {expected}; got {}",
                     short(&parsed)
                 ),
             ));
@@ -651,6 +773,8 @@ struct RequestOptions {
     qs: Map<String, Value>,
     headers: Map<String, Value>,
     body: Value,
+    files: Vec<(String, String)>,
+    encoding: Option<Encoding>,
 }
 
 impl RequestOptions {
@@ -667,6 +791,19 @@ impl RequestOptions {
                 "qs" => merge_map(&mut self.qs, v),
                 "headers" => merge_map(&mut self.headers, v),
                 "body" => merge(&mut self.body, v),
+                "encoding" => self.encoding = serde_json::from_value(v).ok(),
+                "multipart" => {
+                    if let Value::Object(parts) = v {
+                        for (field, property) in parts {
+                            let property = match property {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            self.files.retain(|(f, _)| f != &field);
+                            self.files.push((field, property));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -690,10 +827,11 @@ impl RequestOptions {
             .collect();
         let body = match (&self.body, self.method) {
             (_, Method::Get | Method::Head) => None,
-            (Value::Object(m), _) if m.is_empty() => None,
+            (Value::Object(m), _) if m.is_empty() && self.files.is_empty() => None,
             (b, _) => Some(b.clone()),
         };
         if body.is_some()
+            && self.files.is_empty()
             && !headers
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
@@ -705,6 +843,8 @@ impl RequestOptions {
             url,
             headers,
             body,
+            files: self.files,
+            encoding: self.encoding,
         }
     }
 }

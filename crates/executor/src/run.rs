@@ -130,29 +130,33 @@ impl Runner {
         &self.plan
     }
 
-    /// Processes one item: resolve, validate, request (with retries if asked), outcome.
+    /// Processes one item: resolve, validate, read its binary uploads, request (with retries if
+    /// asked), outcome: the output items (json and binary; `pairedItem` is set by the run).
     /// Messages never contain the item's secrets or the credential's.
     ///
     /// # Errors
     /// Why the item failed.
-    pub async fn process(
-        &self,
-        index: usize,
-        item: &Item,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+    pub async fn process(&self, index: usize, item: &Item) -> Result<Vec<Item>, ItemFailure> {
         let parameters = self.plan.parameters_for(index, item)?;
+        let spec = self.plan.request_for(index, item, &parameters)?;
+        let uploads = crate::binary::uploads(&spec, index, item, &self.settings).await?;
         if self.settings.dry_run {
-            let spec = self.plan.request_for(index, item, &parameters)?;
             let mut json = Map::new();
             json.insert("method".into(), Value::String(spec.method.as_str().into()));
             json.insert("url".into(), Value::String(spec.url));
             json.insert("body".into(), spec.body.unwrap_or(Value::Null));
-            return Ok(vec![json]);
+            if !uploads.is_empty() {
+                json.insert(
+                    "files".into(),
+                    Value::Object(crate::binary::describe(&uploads)),
+                );
+            }
+            return Ok(vec![Item::new(json)]);
         }
         let attempts = self.settings.attempts();
         let mut attempt = 1;
         loop {
-            let result = self.attempt(index, item, &parameters).await;
+            let result = self.attempt(index, item, &parameters, &uploads).await;
             match result {
                 Err(f) if f.is_retryable() && attempt < attempts => {
                     let wait = f.retry_after.map_or(self.settings.wait(), |r| {
@@ -178,25 +182,67 @@ impl Runner {
         }
     }
 
+    /// One attempt: the request, and the follow-up of a two-call operation.
     async fn attempt(
         &self,
         index: usize,
         item: &Item,
         parameters: &Map<String, Value>,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+        uploads: &[crate::binary::Upload],
+    ) -> Result<Vec<Item>, ItemFailure> {
         let spec = self.plan.request_for(index, item, parameters)?;
+        let keep = self.plan.has_follow_ups();
+        let (first, response) = self
+            .exchange(index, &spec, &self.plan.response, parameters, uploads, keep)
+            .await?;
+        let Some((spec, plan)) = self
+            .plan
+            .follow_up_for(index, item, parameters, &response)?
+        else {
+            return Ok(first);
+        };
+        let (mut items, _) = self
+            .exchange(index, &spec, plan, parameters, &[], false)
+            .await?;
+        // The first response's binary properties stay (Assets → Get with its file data).
+        if let Some(binary) = first.into_iter().find_map(|i| i.binary) {
+            for item in &mut items {
+                item.binary
+                    .get_or_insert_with(Map::new)
+                    .extend(binary.clone());
+            }
+        }
+        Ok(items)
+    }
+
+    /// Sends one request and turns its response into items (a binary response streamed into a
+    /// binary property); with `keep`, also `$response` for a follow-up.
+    async fn exchange(
+        &self,
+        index: usize,
+        spec: &crate::plan::RequestSpec,
+        plan: &crate::plan::ResponsePlan,
+        parameters: &Map<String, Value>,
+        uploads: &[crate::binary::Upload],
+        keep: bool,
+    ) -> Result<(Vec<Item>, Value), ItemFailure> {
         let started = Instant::now();
-        let host = reqwest::Url::parse(&spec.url)
-            .map(|u| crate::transport::host_of(&u))
+        let url = reqwest::Url::parse(&spec.url).ok();
+        let host = url
+            .as_ref()
+            .map(crate::transport::host_of)
             .unwrap_or_default();
-        let response = self.transport.send(&spec).await;
+        let destination = crate::response::binary_destination(plan, parameters)?;
+        let binary = destination.is_some()
+            || spec.encoding == Some(noderun_definitions::model::Encoding::Arraybuffer);
+        let response = self.transport.start(spec, uploads, binary).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &response {
             Ok(r) => tracing::debug!(
                 item = index,
                 method = spec.method.as_str(),
                 path = spec.path_for_logs(),
-                status = r.status,
+                status = r.status().as_u16(),
                 elapsed_ms,
                 "response"
             ),
@@ -208,7 +254,54 @@ impl Runner {
                 "request failed"
             ),
         }
-        crate::response::items(response?, &self.plan.response, parameters, &host)
+        let response = response?;
+        if binary && response.status().is_success() && response.status().as_u16() != 204 {
+            let (property, file_name) = destination.unwrap_or_else(|| ("data".into(), None));
+            let header = |name: reqwest::header::HeaderName| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+            };
+            let mime_type = header(reqwest::header::CONTENT_TYPE)
+                .map(|c| c.split(';').next().unwrap_or_default().trim().to_string())
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let file_name = file_name
+                .or_else(|| {
+                    header(reqwest::header::CONTENT_DISPOSITION)
+                        .and_then(|d| crate::binary::disposition_file_name(&d))
+                })
+                .or_else(|| {
+                    url.as_ref()
+                        .and_then(|u| u.path_segments()?.next_back().map(String::from))
+                        .filter(|s| !s.is_empty())
+                })
+                .unwrap_or_else(|| "file".into());
+            let status = response.status().as_u16();
+            let value = crate::binary::download(
+                response,
+                crate::binary::DownloadInfo {
+                    mime_type,
+                    file_name,
+                },
+                &self.settings,
+                |e| self.transport.body_failure(e, &host),
+            )
+            .await?;
+            let mut item = Item::new(Map::new());
+            item.binary = Some([(property, value)].into_iter().collect());
+            let kept = if keep {
+                serde_json::json!({"statusCode": status, "body": Value::Null})
+            } else {
+                Value::Null
+            };
+            return Ok((vec![item], kept));
+        }
+        let response = self.transport.read(response, &host).await?;
+        let (items, kept) = crate::response::items(response, plan, parameters, &host, keep)?;
+        Ok((items.into_iter().map(Item::new).collect(), kept))
     }
 
     /// Runs a stream of input entries (an entry that could not be read is an `Err` with the
@@ -266,7 +359,7 @@ impl Runner {
     fn settle<F: FnMut(Output)>(
         &self,
         index: usize,
-        result: Result<Vec<Map<String, Value>>, ItemFailure>,
+        result: Result<Vec<Item>, ItemFailure>,
         summary: &mut Summary,
         deliver: &mut F,
     ) {
@@ -274,13 +367,9 @@ impl Runner {
         match result {
             Ok(items) => {
                 summary.succeeded += 1;
-                for json in items {
-                    deliver(Output::Main(Item {
-                        json,
-                        binary: None,
-                        paired_item: paired,
-                        error: None,
-                    }));
+                for mut item in items {
+                    item.paired_item = paired;
+                    deliver(Output::Main(item));
                 }
             }
             Err(failure) => {
