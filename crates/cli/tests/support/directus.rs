@@ -175,7 +175,8 @@ impl Directus {
         value
     }
 
-    fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
+    /// A request as the admin that must answer `want`; its body.
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         self.expect(method, path, Some(&self.admin_token), body, want)
     }
 
@@ -396,6 +397,18 @@ impl Directus {
                 }))
             })
             .collect()
+    }
+
+    /// A credentials file with the admin's access token (valid for the run's first 15 minutes),
+    /// in a directory of the test's own.
+    pub fn admin_credentials_file(&self, test: &str) -> PathBuf {
+        let file = scratch(test).join("admin-credentials.json");
+        std::fs::write(
+            &file,
+            json!({"url": self.url, "accessToken": self.admin_token}).to_string(),
+        )
+        .expect("write");
+        file
     }
 
     /// A credentials file pointing at the server (no static token: the Authentication
