@@ -233,15 +233,18 @@ pub fn property_schema(p: &Property) -> Option<Value> {
             "items": {"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()},
         }),
         PropertyType::Json => {
-            let kind = match p.json_shape() {
-                JsonShape::Object => json!({"type": "object"}),
-                JsonShape::Array => json!({"type": "array"}),
-                JsonShape::ObjectOrArray => json!({"type": ["object", "array"]}),
+            let shape = match (p.json_shape(), &p.json_keys) {
+                (JsonShape::Object, Some(keys)) => {
+                    json!({"type": "object", "propertyNames": {"enum": keys}})
+                }
+                (JsonShape::Object, None) => json!({"type": "object"}),
+                (JsonShape::Array, _) => json!({"type": "array"}),
+                (JsonShape::ObjectOrArray, _) => json!({"type": ["object", "array"]}),
             };
             json!({
                 "anyOf": [
-                    kind,
-                    {"type": "string", "contentMediaType": "application/json", "contentSchema": kind},
+                    shape,
+                    {"type": "string", "contentMediaType": "application/json", "contentSchema": shape},
                 ]
             })
         }
