@@ -43,7 +43,11 @@ fn run(
 
 /// The output items of a run that must succeed.
 fn ok(out: Out) -> Vec<Value> {
-    assert_eq!(out.code, 0, "stderr: {}\nstdout: {}", out.stderr, out.stdout);
+    assert_eq!(
+        out.code, 0,
+        "stderr: {}\nstdout: {}",
+        out.stderr, out.stdout
+    );
     out.items()
 }
 
@@ -172,7 +176,10 @@ fn binary_meta(item: &Value, property: &str) -> Value {
 /// URL of the file.
 fn serve(body: Vec<u8>, content_type: &'static str, name: &str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let url = format!("http://{}/{name}", listener.local_addr().expect("an address"));
+    let url = format!(
+        "http://{}/{name}",
+        listener.local_addr().expect("an address")
+    );
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream);
@@ -304,7 +311,9 @@ fn binary_files_pass_through_a_binary_directory_streamed_both_ways() {
         "create",
         &json!({"sendBinaryData": true}),
         &credentials,
-        &[json!({"json": {}, "binary": {"data": {"path": "blob.bin", "mimeType": "application/octet-stream"}}})],
+        &[
+            json!({"json": {}, "binary": {"data": {"path": "blob.bin", "mimeType": "application/octet-stream"}}}),
+        ],
         &["--binary-dir", dir_arg],
     ));
     let file = &created[0]["json"];
@@ -344,7 +353,12 @@ fn files_import_get_list_update_replace_export_and_delete() {
     ));
     let file = &imported[0]["json"];
     assert_eq!(
-        (&file["title"], &file["type"], &file["filesize"], &file["width"]),
+        (
+            &file["title"],
+            &file["type"],
+            &file["filesize"],
+            &file["width"]
+        ),
         (
             &json!(title),
             &json!("image/png"),
@@ -398,7 +412,9 @@ fn files_import_get_list_update_replace_export_and_delete() {
         "update",
         &json!({"id": id, "sendBinaryData": true, "additionalFields": {"data": {"title": "replaced"}}}),
         &credentials,
-        &[json!({"json": {}, "binary": {"data": {"data": base64(&bigger), "mimeType": "image/png", "fileName": "bigger.png"}}})],
+        &[
+            json!({"json": {}, "binary": {"data": {"data": base64(&bigger), "mimeType": "image/png", "fileName": "bigger.png"}}}),
+        ],
         &[],
     ));
     assert_eq!(

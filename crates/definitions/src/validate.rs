@@ -145,6 +145,14 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 unknown_keys(schema, &path, instance).join(", ")
             )
         }
+        ValidationErrorKind::AnyOf { .. }
+            if instance.as_object().is_some_and(|o| o.is_empty())
+                && subschema(schema, &path)
+                    .and_then(|s| s.pointer("/anyOf/0/minProperties"))
+                    .is_some() =>
+        {
+            format!("Parameter {name} must not be an empty object{within}")
+        }
         ValidationErrorKind::AnyOf { .. } if json_property(schema, &path).is_some() => {
             format!(
                 "Parameter {name} must be {} (or text holding one); got {} {got}{within}",
