@@ -65,6 +65,7 @@ fn auth_property(value: &Value, name: &str) -> usize {
 /// Every resource of the Directus node with its operations, in definition order.
 const OPERATIONS: &[(&str, &str)] = &[
     ("activity", "get list"),
+    ("assets", "get"),
     (
         "auth",
         "list login logout refreshToken requestReset resetPassword startOauthFlow",
@@ -73,33 +74,41 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("extensions", "list"),
     ("fields", "create delete get list listAll update"),
     (
+        "files",
+        "create delete deleteMultiple get import list update updateMultiple",
+    ),
+    (
         "folders",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
     (
         "items",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple upsert delete deleteMultiple get list update updateMultiple",
     ),
     (
         "permissions",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
     (
         "presets",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
+    ("relations", "create delete get list listAll update"),
     ("revisions", "get list"),
     (
         "roles",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
     ("server", "getGraphQL getOpenAPI ping health info"),
     ("settings", "get update"),
     (
         "users",
-        "create delete deleteMultiple get getCurrent list update updateMe updateMultiple",
+        "acceptUserInvite create createMultiple delete deleteMultiple disable2FA enable2FA generate2FA get getCurrent inviteUser list update updateMe updateMultiple",
     ),
-    ("utils", "clearCache getRandomString sortItems"),
+    (
+        "utils",
+        "clearCache getRandomString importFileData sortItems",
+    ),
 ];
 
 #[test]
@@ -142,8 +151,8 @@ fn lookups_name_the_valid_choices() {
         "resource 'auth' of node 'directus' has no operation 'signup'; valid operations: list, login, logout, refreshToken, requestReset, resetPassword, startOauthFlow"
     );
     assert_eq!(
-        node.operation("items", "upsert").unwrap_err().to_string(),
-        "resource 'items' of node 'directus' has no operation 'upsert'; valid operations: create, delete, deleteMultiple, get, list, update, updateMultiple"
+        node.operation("items", "merge").unwrap_err().to_string(),
+        "resource 'items' of node 'directus' has no operation 'merge'; valid operations: create, createMultiple, upsert, delete, deleteMultiple, get, list, update, updateMultiple"
     );
 }
 
