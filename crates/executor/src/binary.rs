@@ -160,8 +160,16 @@ pub(crate) async fn uploads(
                     STANDARD.decode(text)
                 }
                 .map_err(|e| {
+                    let why = match e {
+                        base64::DecodeError::InvalidByte(at, byte) => format!(
+                            "{:?} at character {} is not a base64 character",
+                            byte as char,
+                            at + 1
+                        ),
+                        other => other.to_string(),
+                    };
                     failure(format!(
-                        "Item {index}: binary property '{property}': `data` is not valid base64 ({e})"
+                        "Item {index}: binary property '{property}': `data` is not valid base64 ({why})"
                     ))
                 })?;
                 let len = decoded.len() as u64;
