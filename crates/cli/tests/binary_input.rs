@@ -118,7 +118,7 @@ fn file_references_stay_inside_the_binary_directory() {
     std::fs::write(dir.join("../binary_input_outside.txt"), "secret").expect("write");
     let missing = json!({"json": {}, "binary": {"data": {"path": "nope.bin"}}});
     assert_eq!(
-        upload_errors(&[outside.clone()], "data", &[]),
+        upload_errors(std::slice::from_ref(&outside), "data", &[]),
         [
             "Item 0: binary property 'data': it references the file ../binary_input_outside.txt, but no binary directory is set (--binary-dir); without one, binary data must be base64 in `data`"
         ]

@@ -264,10 +264,13 @@ pub(crate) fn multipart(
     uploads: &[Upload],
 ) -> (String, reqwest::Body, u64) {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let boundary = format!(
-        "----noderun{:x}{:x}",
+        "----noderun{:x}{nanos:x}{:x}",
         std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed) as u64 ^ 0x5eed_0f_f11e
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let mut parts: Vec<BoxStream<'static, std::io::Result<Bytes>>> = Vec::new();
     let mut file_bytes = 0u64;
