@@ -449,9 +449,9 @@ fn unknown_node_resource_and_operation() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: activity, auth, \
-         collections, extensions, fields, folders, items, permissions, presets, revisions, roles, server, \
-         settings, users, utils\n"
+        "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: activity, assets, \
+         auth, collections, extensions, fields, files, folders, items, permissions, presets, relations, \
+         revisions, roles, server, settings, users, utils\n"
     );
     assert_eq!(out.code, 2);
 
