@@ -74,6 +74,17 @@ pub(crate) struct RunArgs {
     /// Largest response body accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     max_response_bytes: usize,
+    /// Keep binary data in files of this directory (n8n's filesystem mode): downloads are
+    /// written there and referenced from the item (`binary.<name>.path`); uploads may reference
+    /// files there instead of carrying base64 `data`, and are streamed from them.
+    #[arg(long, value_name = "DIR")]
+    binary_dir: Option<PathBuf>,
+    /// Largest file uploaded or downloaded, in bytes; a larger upload is refused unsent.
+    #[arg(long, default_value_t = 2 << 30, value_name = "BYTES")]
+    max_binary_bytes: u64,
+    /// Seconds for a request that uploads or downloads a file (instead of --timeout).
+    #[arg(long, default_value_t = 3600.0, value_name = "SECONDS")]
+    binary_timeout: f64,
     /// Read items from this file instead of stdin.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
@@ -239,6 +250,14 @@ fn settings(args: &RunArgs, workflow: Option<&WorkflowNode>) -> Result<Settings,
         request_timeout: seconds(args.timeout, "--timeout")?,
         max_response_bytes: args.max_response_bytes,
         dry_run: args.dry_run,
+        binary_dir: match &args.binary_dir {
+            Some(dir) if !dir.is_dir() => {
+                return Err(format!("--binary-dir {} is not a directory", dir.display()));
+            }
+            other => other.clone(),
+        },
+        max_binary_bytes: args.max_binary_bytes,
+        binary_timeout: seconds(args.binary_timeout, "--binary-timeout")?,
         ..defaults
     };
     // An explicit --on-error wins over continueOnFail, as onError wins in n8n.

@@ -450,9 +450,9 @@ fn unknown_node_resource_and_operation() {
     assert_eq!(
         out.stderr,
         "noderun: error: node 'directus' has no resource 'webhooks'; valid resources: access, activity, \
-         auth, collections, comments, dashboards, extensions, fields, operations, flows, folders, items, \
-         notifications, panels, permissions, policies, presets, revisions, roles, schema, server, \
-         settings, shares, translations, users, utils, versions\n"
+         assets, auth, collections, comments, dashboards, extensions, fields, files, operations, flows, \
+         folders, items, notifications, panels, permissions, policies, presets, relations, revisions, \
+         roles, schema, server, settings, shares, translations, users, utils, versions\n"
     );
     assert_eq!(out.code, 2);
 

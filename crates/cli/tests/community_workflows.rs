@@ -93,9 +93,50 @@ fn query_as_directus_reads_it(request: &Request) -> Value {
     )
 }
 
+/// A multipart body as `{field: value}` for fields, `{field: "<filename> <type> <n> bytes"}` for
+/// files, in order.
+fn multipart_parts(body: &[u8], boundary: &str) -> Map<String, Value> {
+    let text = String::from_utf8_lossy(body);
+    let mut parts = Map::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let attribute = |name: &str| {
+            head.split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+        };
+        let Some(field) = attribute("name") else {
+            continue;
+        };
+        let shown = match attribute("filename") {
+            Some(file) => {
+                let kind = head
+                    .split("Content-Type: ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .trim();
+                format!("{file} {kind} {} bytes", value.len())
+            }
+            None => value.to_string(),
+        };
+        parts.insert(field.to_string(), json!(shown));
+    }
+    parts
+}
+
 fn recorded(request: &Request, prefix: &str) -> Value {
+    let content_type = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let body: Value = if request.body.is_empty() {
         Value::Null
+    } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
+        json!({"multipart": multipart_parts(&request.body, boundary)})
     } else {
         serde_json::from_slice(&request.body).expect("a JSON body")
     };

@@ -340,7 +340,6 @@ fn items_create_get_update_delete_chain() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn items_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "items_multiple");
@@ -415,7 +414,6 @@ fn items_update_and_delete_multiple_by_query() {
 }
 
 #[test]
-#[ignore = "Items → Create or Update comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn items_upsert_updates_the_match_or_creates() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "items_upsert");
@@ -796,7 +794,6 @@ fn users_create_get_update_delete_chain() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn users_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "users_multiple");
@@ -1260,7 +1257,6 @@ fn roles_create_get_update_delete_chain() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn roles_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "roles_multiple");
@@ -1338,7 +1334,6 @@ fn folders_create_get_update_delete_chain() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn folders_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "folders_multiple");
@@ -1405,7 +1400,6 @@ fn presets_create_get_update_delete_chain() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn presets_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "presets_multiple");
@@ -1521,7 +1515,6 @@ fn permissions_create_with_named_fields() {
 }
 
 #[test]
-#[ignore = "Create Multiple comes with branch i10 (65a25f1); passes with it merged: remove this line then"]
 fn permissions_create_multiple() {
     let directus = Directus::connect();
     let node = Node::new(&directus, "permissions_multiple");

@@ -224,6 +224,8 @@ fn invocation_runner_and_request_debug_show_no_values() {
         headers: vec![("Authorization".into(), format!("Bearer {ACCESS_TOKEN}"))],
         body: Some(json!({"refresh_token": REFRESH})),
         follow_redirects: true,
+        files: Vec::new(),
+        encoding: None,
     };
     assert_eq!(
         format!("{spec:?}"),

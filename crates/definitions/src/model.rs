@@ -319,6 +319,14 @@ pub struct Routing {
     /// `send.paginate` is true. The last shown property that has it wins (n8n's `Object.assign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operations: Option<RequestOperations>,
+    /// noderun extension (n8n ignores it): a second request, for operations that make two calls
+    /// (Assets → Get with file data, Items → Create or Update). The first alternative whose
+    /// `enabled` holds is sent after this routing's request, with `$response` (`{statusCode,
+    /// body}`) the first response; its output items replace the first request's, binary
+    /// properties of the first response are kept. When none is enabled, the first request's
+    /// output stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<FollowUp>,
 }
 
 /// `routing.operations` (`IN8nRequestOperations`).
@@ -382,6 +390,22 @@ pub struct GenericPagination {
     pub request: RequestOptions,
 }
 
+/// A follow-up request of a two-call operation (`routing.then`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FollowUp {
+    /// When this alternative is taken: a boolean or an expression over `$parameter`, `$json`
+    /// and `$response` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Value>,
+    /// The request, built from `requestDefaults` as the first one is (expressions may use
+    /// `$response`).
+    pub request: RequestOptions,
+    /// What to do with its response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Output>,
+}
+
 /// HTTP methods.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "UPPERCASE")]
@@ -440,6 +464,29 @@ pub struct RequestOptions {
     /// also within the same origin (n8n's `disableFollowRedirect`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_follow_redirect: Option<bool>,
+    /// How the response body is read (n8n's `encoding`): `arraybuffer` keeps it as bytes, for
+    /// a `binaryData` post-receive action to put into a binary property (streamed, never parsed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+    /// noderun extension (n8n ignores it): send the body as `multipart/form-data`. Maps each
+    /// file part's form field name to the binary property of the item whose bytes it carries
+    /// (an expression, e.g. `={{ $value }}`). The body's fields are sent first, in order
+    /// (strings as they are, other values as JSON text), then the file parts, as Directus
+    /// requires; files are streamed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<Map<String, Value>>,
+}
+
+/// Response encodings (`IHttpRequestOptions.encoding`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// The body as bytes (for binary data).
+    Arraybuffer,
+    /// The body parsed as JSON (the default).
+    Json,
+    /// The body as text.
+    Text,
 }
 
 /// Where a parameter's value is sent.
@@ -518,6 +565,28 @@ pub enum PostReceive {
         /// The limit (a number or an expression).
         properties: LimitProperties,
     },
+    /// The response body becomes a binary property of the item (n8n's `binaryData`); the
+    /// item's json is `{}`. The body is streamed: to a file in the binary directory when one is
+    /// set, else base64-encoded as it arrives.
+    BinaryData {
+        /// When the action applies: a boolean or an expression (default true).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enabled: Option<Value>,
+        /// The destination property.
+        properties: BinaryDataProperties,
+    },
+}
+
+/// Properties of the `binaryData` action.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BinaryDataProperties {
+    /// The binary property to write (an expression, e.g. `={{ $parameter.binaryPropertyName }}`).
+    pub destination_property: String,
+    /// noderun extension: the file name to record (an expression); without it, the name the
+    /// response's `Content-Disposition` gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 /// Properties of the `rootProperty` action.

@@ -360,7 +360,26 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
             s
         }
         PropertyType::Collection => {
-            let object = fields_schema(p.sub_properties());
+            let mut object = fields_schema(p.sub_properties());
+            // A required field of a collection must be there whenever the collection is shown
+            // (Items → Create or Update's filter: without it every item would match), and a
+            // required JSON object field may not be `{}` either.
+            let required: Vec<&str> = p
+                .sub_properties()
+                .filter(|sp| sp.required)
+                .map(|sp| sp.name.as_str())
+                .collect();
+            for name in &required {
+                if let Some(field) = object["properties"].get_mut(*name)
+                    && field["contentSchema"]["type"] == "object"
+                {
+                    field["minProperties"] = json!(1);
+                    field["contentSchema"]["minProperties"] = json!(1);
+                }
+            }
+            if !required.is_empty() {
+                object["required"] = json!(required);
+            }
             if multiple {
                 json!({"type": "array", "items": object})
             } else {

@@ -207,6 +207,11 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 unknown.join(", ")
             )
         }
+        ValidationErrorKind::MinProperties { .. }
+            if instance.as_object().is_some_and(|o| o.is_empty()) =>
+        {
+            format!("Parameter {name} must not be an empty object{within}")
+        }
         ValidationErrorKind::UnevaluatedProperties { unexpected }
             if unexpected.iter().all(|u| {
                 let mut full = path.clone();

@@ -66,6 +66,7 @@ fn auth_property(value: &Value, name: &str) -> usize {
 const OPERATIONS: &[(&str, &str)] = &[
     ("access", "create delete get list update"),
     ("activity", "get list"),
+    ("assets", "get"),
     (
         "auth",
         "list login logout refreshToken requestReset resetPassword startOauthFlow",
@@ -75,31 +76,36 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("dashboards", "create delete get list update"),
     ("extensions", "list"),
     ("fields", "create delete get list listAll update"),
+    (
+        "files",
+        "create delete deleteMultiple get import list update updateMultiple",
+    ),
     ("operations", "create delete get list update"),
     ("flows", "create delete get list trigger update"),
     (
         "folders",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
     (
         "items",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple upsert delete deleteMultiple get list update updateMultiple",
     ),
     ("notifications", "create delete get list update"),
     ("panels", "create delete get list update"),
     (
         "permissions",
-        "create delete deleteMultiple get getMine list update updateMultiple",
+        "create createMultiple delete deleteMultiple get getMine list update updateMultiple",
     ),
     ("policies", "create delete get list update"),
     (
         "presets",
-        "create delete deleteMultiple get list update updateMultiple",
+        "create createMultiple delete deleteMultiple get list update updateMultiple",
     ),
+    ("relations", "create delete get list listAll update"),
     ("revisions", "get list"),
     (
         "roles",
-        "create delete deleteMultiple get getMine list update updateMultiple",
+        "create createMultiple delete deleteMultiple get getMine list update updateMultiple",
     ),
     ("schema", "apply diff snapshot"),
     ("server", "getGraphQL getOpenAPI ping health info"),
@@ -108,9 +114,12 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("translations", "create delete get list update"),
     (
         "users",
-        "create delete deleteMultiple get getCurrent list register update updateMe updateMultiple verifyEmail",
+        "acceptUserInvite create createMultiple delete deleteMultiple disable2FA enable2FA generate2FA get getCurrent inviteUser list register update updateMe updateMultiple verifyEmail",
     ),
-    ("utils", "clearCache getRandomString revert sortItems"),
+    (
+        "utils",
+        "clearCache getRandomString revert importFileData sortItems",
+    ),
     (
         "versions",
         "compare create delete get list promote save update",
@@ -157,8 +166,8 @@ fn lookups_name_the_valid_choices() {
         "resource 'auth' of node 'directus' has no operation 'signup'; valid operations: list, login, logout, refreshToken, requestReset, resetPassword, startOauthFlow"
     );
     assert_eq!(
-        node.operation("items", "upsert").unwrap_err().to_string(),
-        "resource 'items' of node 'directus' has no operation 'upsert'; valid operations: create, delete, deleteMultiple, get, list, update, updateMultiple"
+        node.operation("items", "merge").unwrap_err().to_string(),
+        "resource 'items' of node 'directus' has no operation 'merge'; valid operations: create, createMultiple, upsert, delete, deleteMultiple, get, list, update, updateMultiple"
     );
 }
 

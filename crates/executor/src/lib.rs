@@ -45,6 +45,7 @@
 
 #![deny(missing_docs)]
 
+mod binary;
 mod cancel;
 mod credentials;
 mod error;
@@ -56,6 +57,7 @@ mod run;
 mod settings;
 mod transport;
 
+pub use binary::BinaryData;
 pub use cancel::Cancel;
 pub use credentials::Credentials;
 pub use error::{FailureKind, ItemFailure, SetupError, StopError};

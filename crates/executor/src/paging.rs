@@ -18,6 +18,7 @@ use noderun_expression::{Scope, truthy};
 use serde_json::{Map, Value};
 
 use crate::error::{FailureKind, ItemFailure};
+use crate::item::Item;
 use crate::plan::{CompiledPagination, Plan, Prepared, RequestOptions, RequestSpec, routing_error};
 
 /// The pages of one item's request.
@@ -119,17 +120,22 @@ impl<'a> Pager<'a> {
     /// follows.
     pub(crate) fn advance(
         &mut self,
-        items: Vec<Map<String, Value>>,
+        items: Vec<Item>,
         response: Option<Value>,
         scope: &Scope<'_>,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+    ) -> Result<Vec<Item>, ItemFailure> {
         match &mut self.mode {
             Mode::Single => Ok(items),
             Mode::Offset(p, offset) => {
                 *offset += p.page_size;
                 let items = match &p.root_property {
                     None => items,
-                    Some(property) => root_property(items, property)?,
+                    Some(property) => {
+                        root_property(items.into_iter().map(|i| i.json).collect(), property)?
+                            .into_iter()
+                            .map(Item::new)
+                            .collect()
+                    }
                 };
                 if items.is_empty() || items.len() as u64 != p.page_size {
                     self.done = true;

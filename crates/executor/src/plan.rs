@@ -11,8 +11,8 @@ use std::sync::Arc;
 use noderun_definitions::coerce::coerce;
 use noderun_definitions::display::{effective_parameters, get_path, is_displayed};
 use noderun_definitions::model::{
-    JsonShape, Method, OffsetPagination, Pagination, PostReceive, Property, PropertyType, Routing,
-    SendType,
+    Encoding, FollowUp, JsonShape, Method, OffsetPagination, Pagination, PostReceive, Property,
+    PropertyType, Routing, SendType,
 };
 use noderun_definitions::{Node, Operation, Registry};
 use noderun_expression::{Resolvable, Scope, Template, encode_uri_component, truthy};
@@ -32,11 +32,16 @@ pub struct RequestSpec {
     pub url: String,
     /// Headers (names as written in the definitions).
     pub headers: Vec<(String, String)>,
-    /// JSON body, if any.
+    /// JSON body, if any (with `files`: the form fields of a multipart body).
     pub body: Option<Value>,
     /// Whether a same-origin redirect is followed (else it is the output); `false` when the
     /// routing says `disableFollowRedirect`.
     pub follow_redirects: bool,
+    /// A multipart/form-data body: each file part's form field and the item's binary property
+    /// whose bytes it carries (`routing.request.multipart`).
+    pub files: Vec<(String, String)>,
+    /// How the response body is read (`routing.request.encoding`).
+    pub encoding: Option<Encoding>,
 }
 
 impl std::fmt::Debug for RequestSpec {
@@ -69,6 +74,19 @@ impl RequestSpec {
 pub(crate) struct ResponsePlan {
     pub post_receive: Vec<PostReceive>,
     pub cookies: Vec<(String, String)>,
+}
+
+impl ResponsePlan {
+    fn add(&mut self, output: &noderun_definitions::model::Output) {
+        self.post_receive
+            .extend(output.post_receive.iter().cloned());
+        self.cookies.extend(
+            output
+                .cookies
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
+        );
+    }
 }
 
 /// One property's routing, with the path of the value it routes.
@@ -110,6 +128,14 @@ pub(crate) struct Prepared {
     pub paginate: bool,
 }
 
+/// A compiled `routing.then` alternative.
+#[derive(Debug)]
+struct CompiledFollowUp {
+    enabled: Option<Resolvable>,
+    request: Resolvable,
+    response: ResponsePlan,
+}
+
 /// A run's compiled form. Cheap to share between concurrent items. Its `Debug` names the node,
 /// resource and operation only: parameters and the credential's headers may hold secrets.
 pub struct Plan {
@@ -131,6 +157,7 @@ pub struct Plan {
     pub(crate) response: ResponsePlan,
     pub(crate) pagination: Option<CompiledPagination>,
     steps: Vec<Step>,
+    follow_ups: Vec<CompiledFollowUp>,
     credentials: Credentials,
     credential_secrets: Redactor,
 }
@@ -238,6 +265,7 @@ impl Plan {
             response: collected.response,
             pagination: collected.pagination,
             steps: collected.steps,
+            follow_ups: collected.follow_ups,
             credentials,
             credential_secrets,
             registry,
@@ -381,25 +409,7 @@ impl Plan {
     ) -> Result<Prepared, ItemFailure> {
         let base_scope = self.scope(index, item, parameters);
         let mut paginate = None;
-        let defaults = &self.defaults;
-        let mut options = RequestOptions {
-            method: Method::Get,
-            base_url: defaults
-                .get("baseURL")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            url: String::new(),
-            qs: Map::new(),
-            undefined_qs: Vec::new(),
-            headers: defaults
-                .get("headers")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
-            body: Value::Object(Map::new()),
-            follow_redirects: true,
-        };
+        let mut options = self.start_options();
         for step in &self.steps {
             let value = get_path(parameters, &step.value_path);
             let at = |path: &Option<String>| path.as_ref().and_then(|p| get_path(parameters, p));
@@ -473,6 +483,87 @@ impl Plan {
             options,
             paginate: paginate.unwrap_or(false),
         })
+    }
+
+    /// The request options every request starts from: `requestDefaults`.
+    fn start_options(&self) -> RequestOptions {
+        let defaults = &self.defaults;
+        RequestOptions {
+            method: Method::Get,
+            base_url: defaults
+                .get("baseURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            url: String::new(),
+            qs: Map::new(),
+            undefined_qs: Vec::new(),
+            headers: defaults
+                .get("headers")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+            body: Value::Object(Map::new()),
+            follow_redirects: true,
+            files: Vec::new(),
+            encoding: None,
+        }
+    }
+
+    /// Whether the operation may send a follow-up request (`routing.then`).
+    pub(crate) fn has_follow_ups(&self) -> bool {
+        !self.follow_ups.is_empty()
+    }
+
+    /// The follow-up request of a two-call operation (`routing.then`), given the first
+    /// response (`$response`: `{statusCode, body}`): the first enabled alternative's request and
+    /// what to do with its answer, or `None` when no alternative is enabled.
+    ///
+    /// # Errors
+    /// A follow-up expression that fails for this item.
+    pub(crate) fn follow_up_for(
+        &self,
+        index: usize,
+        item: &Item,
+        parameters: &Map<String, Value>,
+        response: &Value,
+    ) -> Result<Option<(RequestSpec, &ResponsePlan)>, ItemFailure> {
+        let scope = Scope {
+            json: Some(&item.json),
+            parameter: Some(parameters),
+            credentials: Some(self.credentials.fields()),
+            item_index: index,
+            response: Some(response),
+            ..Scope::default()
+        };
+        let failed = |(path, source, e): (String, String, noderun_expression::Error)| {
+            ItemFailure::parameter(
+                &path,
+                format!("follow-up expression {source} failed: {}", e.message),
+            )
+        };
+        for follow_up in &self.follow_ups {
+            if let Some(enabled) = &follow_up.enabled
+                && !noderun_expression::truthy(
+                    enabled
+                        .resolve_dropping_undefined(&scope)
+                        .map_err(failed)?
+                        .as_ref(),
+                )
+            {
+                continue;
+            }
+            let mut options = self.start_options();
+            if let Some(Value::Object(r)) = follow_up
+                .request
+                .resolve_dropping_undefined(&scope)
+                .map_err(failed)?
+            {
+                options.merge(r);
+            }
+            return Ok(Some((self.spec(options), &follow_up.response)));
+        }
+        Ok(None)
     }
 }
 
@@ -549,6 +640,7 @@ fn undefined_message(path: &str, source: &str, template: &Template, item: &Item)
 struct Collected {
     steps: Vec<Step>,
     response: ResponsePlan,
+    follow_ups: Vec<CompiledFollowUp>,
     json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
     pagination: Option<CompiledPagination>,
@@ -589,6 +681,9 @@ fn collect(
     let push = |routing: &Routing, into: &mut Collected| -> Result<(), CompileError> {
         let step = compile(routing, path.join("."), holder.clone(), into)?;
         into.steps.push(step);
+        for follow_up in &routing.then {
+            into.follow_ups.push(compile_follow_up(follow_up)?);
+        }
         Ok(())
     };
     if let Some(routing) = &p.routing {
@@ -695,15 +790,7 @@ fn compile(
         });
     }
     if let Some(output) = &routing.output {
-        response
-            .post_receive
-            .extend(output.post_receive.iter().cloned());
-        response.cookies.extend(
-            output
-                .cookies
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
-        );
+        response.add(output);
     }
     let (self_path, parent_path) = match holder {
         Holder::None => (None, None),
@@ -716,6 +803,18 @@ fn compile(
         parent_path,
         request,
         send,
+    })
+}
+
+fn compile_follow_up(f: &FollowUp) -> Result<CompiledFollowUp, CompileError> {
+    let mut response = ResponsePlan::default();
+    if let Some(output) = &f.output {
+        response.add(output);
+    }
+    Ok(CompiledFollowUp {
+        enabled: f.enabled.as_ref().map(Resolvable::new).transpose()?,
+        request: Resolvable::new(&serde_json::to_value(&f.request).unwrap_or_default())?,
+        response,
     })
 }
 
@@ -827,6 +926,8 @@ pub(crate) struct RequestOptions {
     headers: Map<String, Value>,
     pub body: Value,
     follow_redirects: bool,
+    files: Vec<(String, String)>,
+    encoding: Option<Encoding>,
 }
 
 impl RequestOptions {
@@ -877,6 +978,19 @@ impl RequestOptions {
                 "headers" => merge_map(&mut self.headers, v),
                 "body" => merge(&mut self.body, v),
                 "disableFollowRedirect" => self.follow_redirects = v != Value::Bool(true),
+                "encoding" => self.encoding = serde_json::from_value(v).ok(),
+                "multipart" => {
+                    if let Value::Object(parts) = v {
+                        for (field, property) in parts {
+                            let property = match property {
+                                Value::String(s) => s,
+                                other => other.to_string(),
+                            };
+                            self.files.retain(|(f, _)| f != &field);
+                            self.files.push((field, property));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -905,10 +1019,11 @@ impl RequestOptions {
             .collect();
         let body = match (&self.body, self.method) {
             (_, Method::Get | Method::Head) => None,
-            (Value::Object(m), _) if m.is_empty() => None,
+            (Value::Object(m), _) if m.is_empty() && self.files.is_empty() => None,
             (b, _) => Some(b.clone()),
         };
         if body.is_some()
+            && self.files.is_empty()
             && !headers
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
@@ -921,6 +1036,8 @@ impl RequestOptions {
             headers,
             body,
             follow_redirects: self.follow_redirects,
+            files: self.files,
+            encoding: self.encoding,
         }
     }
 }

@@ -11,26 +11,41 @@ use crate::transport::HttpResponse;
 
 /// The items a response gives: a success body through the post-receive actions, a 204 or empty
 /// body as `{"success": true}`, a redirect that was not followed as `{statusCode, location}`.
+///
+/// Also returns `$response` for a follow-up request (`{statusCode, body}`, the body parsed)
+/// when `keep` is set, else `Null`.
 pub(crate) fn items(
     response: HttpResponse,
     plan: &ResponsePlan,
     parameters: &Map<String, Value>,
     host: &str,
-) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+    keep: bool,
+) -> Result<(Vec<Map<String, Value>>, Value), ItemFailure> {
     let status = response.status;
     if !(200..400).contains(&status) {
         return Err(http_failure(&response, host));
     }
     if (300..400).contains(&status) {
         let location = header(&response, "location").unwrap_or_default();
-        return Ok(vec![object(
-            serde_json::json!({"statusCode": status, "location": location}),
-        )]);
+        let json = serde_json::json!({"statusCode": status, "location": location});
+        let kept = if keep {
+            serde_json::json!({"statusCode": status, "body": Value::Null})
+        } else {
+            Value::Null
+        };
+        return Ok((vec![object(json)], kept));
     }
+    let mut kept = Value::Null;
     let mut values = if status == 204 || response.body.iter().all(u8::is_ascii_whitespace) {
+        if keep {
+            kept = serde_json::json!({"statusCode": status, "body": Value::Null});
+        }
         vec![serde_json::json!({"success": true})]
     } else {
         let body = parse_body(&response, host)?;
+        if keep {
+            kept = serde_json::json!({"statusCode": status, "body": body.clone()});
+        }
         let not_json = body.is_string().then(|| {
             let kind = header(&response, "content-type").unwrap_or_else(|| "non-JSON".into());
             let kind = kind
@@ -57,7 +72,47 @@ pub(crate) fn items(
         }
         out.push(json);
     }
-    Ok(out)
+    Ok((out, kept))
+}
+
+/// The binary property a response is written to, and the file name to record, when the plan
+/// has an enabled `binaryData` action (`None` otherwise).
+pub(crate) fn binary_destination(
+    plan: &ResponsePlan,
+    parameters: &Map<String, Value>,
+) -> Result<Option<(String, Option<String>)>, ItemFailure> {
+    for action in &plan.post_receive {
+        let PostReceive::BinaryData {
+            enabled,
+            properties,
+        } = action
+        else {
+            continue;
+        };
+        if let Some(e) = enabled
+            && !truthy(evaluate(e, parameters, None)?.as_ref())
+        {
+            continue;
+        }
+        let text = |v: Option<Value>| match v {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            Some(Value::Null) | None => None,
+            Some(Value::String(_)) => None,
+            Some(other) => Some(other.to_string()),
+        };
+        let property = text(evaluate(
+            &Value::String(properties.destination_property.clone()),
+            parameters,
+            None,
+        )?)
+        .unwrap_or_else(|| "data".into());
+        let file_name = match &properties.file_name {
+            Some(f) => text(evaluate(&Value::String(f.clone()), parameters, None)?),
+            None => None,
+        };
+        return Ok(Some((property, file_name)));
+    }
+    Ok(None)
 }
 
 /// An item's json must be an object: anything else is wrapped as `{"data": value}`.
@@ -68,7 +123,7 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-fn header(response: &HttpResponse, name: &str) -> Option<String> {
+pub(crate) fn header(response: &HttpResponse, name: &str) -> Option<String> {
     response
         .headers
         .get(name)
@@ -114,6 +169,8 @@ fn post_receive(
             PostReceive::RootProperty { enabled, .. }
             | PostReceive::Filter { enabled, .. }
             | PostReceive::Limit { enabled, .. } => enabled,
+            // Binary responses are streamed before this point (see `binary_destination`).
+            PostReceive::BinaryData { .. } => continue,
         };
         if let Some(e) = enabled
             && !truthy(evaluate(e, parameters, None)?.as_ref())
@@ -161,6 +218,7 @@ fn post_receive(
                 values.truncate(max.max(0.0) as usize);
                 values
             }
+            PostReceive::BinaryData { .. } => values,
         };
     }
     Ok(values)

@@ -23,19 +23,19 @@ use crate::transport::Transport;
 const PAGES_AHEAD: usize = 1;
 
 /// A page of an item's output entries, as its worker sends them to the run.
-type Page = Vec<Map<String, Value>>;
+type Page = Vec<Item>;
 
 /// Where an item's pages go: collected, or sent to the run's ordered output as they arrive.
 enum Sink<'a> {
-    Collect(&'a mut Vec<Map<String, Value>>),
+    Collect(&'a mut Page),
     Channel(&'a mpsc::Sender<Page>),
 }
 
 impl Sink<'_> {
-    async fn emit(&mut self, page: Vec<Map<String, Value>>) {
+    async fn emit(&mut self, page: Page) {
         match self {
             Sink::Collect(out) => out.extend(page),
-            // The receiver is dropped only after Done is read, so this cannot fail.
+            // The receiver lives until the worker ends (or the run is aborted).
             Sink::Channel(tx) => {
                 let _ = tx.send(page).await;
             }
@@ -191,16 +191,12 @@ impl Runner {
     }
 
     /// Processes one item: resolve, validate, request (with retries if asked), outcome; a list
-    /// that pages gives the entries of all its pages. Messages never contain the item's secrets
-    /// or the credential's.
+    /// that pages gives the entries of all its pages, a binary response its binary property.
+    /// Messages never contain the item's secrets or the credential's.
     ///
     /// # Errors
     /// Why the item failed.
-    pub async fn process(
-        &self,
-        index: usize,
-        item: &Item,
-    ) -> Result<Vec<Map<String, Value>>, ItemFailure> {
+    pub async fn process(&self, index: usize, item: &Item) -> Result<Vec<Item>, ItemFailure> {
         let mut out = Vec::new();
         self.process_into(index, item, &mut Sink::Collect(&mut out))
             .await?;
@@ -219,16 +215,30 @@ impl Runner {
         let mut pager = Pager::new(&self.plan, self.plan.request_for(index, item, &parameters)?);
         let mut emitted = 0usize;
         while let Some(spec) = pager.next_request(&scope)? {
+            let uploads = crate::binary::uploads(&spec, index, item, &self.settings).await?;
             if self.settings.dry_run {
                 let mut json = Map::new();
                 json.insert("method".into(), Value::String(spec.method.as_str().into()));
                 json.insert("url".into(), Value::String(spec.url));
                 json.insert("body".into(), spec.body.unwrap_or(Value::Null));
-                sink.emit(vec![json]).await;
+                if !uploads.is_empty() {
+                    json.insert(
+                        "files".into(),
+                        Value::Object(crate::binary::describe(&uploads)),
+                    );
+                }
+                sink.emit(vec![Item::new(json)]).await;
                 return Ok(());
             }
             let page = match self
-                .fetch(index, &spec, &parameters, pager.wants_response())
+                .fetch(
+                    index,
+                    item,
+                    &spec,
+                    &parameters,
+                    &uploads,
+                    pager.wants_response(),
+                )
                 .await
                 .and_then(|(items, response)| pager.advance(items, response, &scope))
             {
@@ -256,14 +266,19 @@ impl Runner {
     async fn fetch(
         &self,
         index: usize,
+        item: &Item,
         spec: &RequestSpec,
         parameters: &Map<String, Value>,
+        uploads: &[crate::binary::Upload],
         want_response: bool,
-    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
+    ) -> Result<(Vec<Item>, Option<Value>), ItemFailure> {
         let attempts = self.settings.attempts();
         let mut attempt = 1;
         loop {
-            match self.attempt(index, spec, parameters, want_response).await {
+            match self
+                .attempt(index, item, spec, parameters, uploads, want_response)
+                .await
+            {
                 Err(f) if f.is_retryable() && attempt < attempts => {
                     let wait = f.retry_after.map_or(self.settings.wait(), |r| {
                         r.min(self.settings.max_retry_after)
@@ -283,25 +298,79 @@ impl Runner {
         }
     }
 
+    /// One attempt: the request, and the follow-up of a two-call operation.
     async fn attempt(
         &self,
         index: usize,
+        item: &Item,
         spec: &RequestSpec,
         parameters: &Map<String, Value>,
+        uploads: &[crate::binary::Upload],
         want_response: bool,
-    ) -> Result<(Vec<Map<String, Value>>, Option<Value>), ItemFailure> {
+    ) -> Result<(Vec<Item>, Option<Value>), ItemFailure> {
+        let keep = self.plan.has_follow_ups();
+        let (first, response, page_response) = self
+            .exchange(
+                index,
+                spec,
+                &self.plan.response,
+                parameters,
+                uploads,
+                keep,
+                want_response,
+            )
+            .await?;
+        let Some((spec, plan)) = self
+            .plan
+            .follow_up_for(index, item, parameters, &response)?
+        else {
+            return Ok((first, page_response));
+        };
+        let (mut items, _, _) = self
+            .exchange(index, &spec, plan, parameters, &[], false, false)
+            .await?;
+        // The first response's binary properties stay (Assets → Get with its file data).
+        if let Some(binary) = first.into_iter().find_map(|i| i.binary) {
+            for item in &mut items {
+                item.binary
+                    .get_or_insert_with(Map::new)
+                    .extend(binary.clone());
+            }
+        }
+        Ok((items, page_response))
+    }
+
+    /// Sends one request and turns its response into items (a binary response streamed into a
+    /// binary property); with `keep`, also `$response` for a follow-up (`{statusCode, body}`),
+    /// with `want_response` the pagination's `$response`.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchange(
+        &self,
+        index: usize,
+        spec: &RequestSpec,
+        plan: &crate::plan::ResponsePlan,
+        parameters: &Map<String, Value>,
+        uploads: &[crate::binary::Upload],
+        keep: bool,
+        want_response: bool,
+    ) -> Result<(Vec<Item>, Value, Option<Value>), ItemFailure> {
         let started = Instant::now();
-        let host = reqwest::Url::parse(&spec.url)
-            .map(|u| crate::transport::host_of(&u))
+        let url = reqwest::Url::parse(&spec.url).ok();
+        let host = url
+            .as_ref()
+            .map(crate::transport::host_of)
             .unwrap_or_default();
-        let response = self.transport.send(spec).await;
+        let destination = crate::response::binary_destination(plan, parameters)?;
+        let binary = destination.is_some()
+            || spec.encoding == Some(noderun_definitions::model::Encoding::Arraybuffer);
+        let response = self.transport.start(spec, uploads, binary).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &response {
             Ok(r) => tracing::debug!(
                 item = index,
                 method = spec.method.as_str(),
                 path = spec.path_for_logs(),
-                status = r.status,
+                status = r.status().as_u16(),
                 elapsed_ms,
                 "response"
             ),
@@ -314,9 +383,58 @@ impl Runner {
             ),
         }
         let response = response?;
-        let value = want_response.then(|| crate::response::as_value(&response));
-        let items = crate::response::items(response, &self.plan.response, parameters, &host)?;
-        Ok((items, value))
+        if binary && response.status().is_success() && response.status().as_u16() != 204 {
+            let (property, file_name) = destination.unwrap_or_else(|| ("data".into(), None));
+            let header = |name: reqwest::header::HeaderName| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+            };
+            let mime_type = header(reqwest::header::CONTENT_TYPE)
+                .map(|c| c.split(';').next().unwrap_or_default().trim().to_string())
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let file_name = file_name
+                .or_else(|| {
+                    header(reqwest::header::CONTENT_DISPOSITION)
+                        .and_then(|d| crate::binary::disposition_file_name(&d))
+                })
+                .or_else(|| {
+                    url.as_ref()
+                        .and_then(|u| u.path_segments()?.next_back().map(String::from))
+                        .filter(|s| !s.is_empty())
+                })
+                .unwrap_or_else(|| "file".into());
+            let status = response.status().as_u16();
+            let value = crate::binary::download(
+                response,
+                crate::binary::DownloadInfo {
+                    mime_type,
+                    file_name,
+                },
+                &self.settings,
+                |e| self.transport.body_failure(e, &host),
+            )
+            .await?;
+            let mut item = Item::new(Map::new());
+            item.binary = Some([(property, value)].into_iter().collect());
+            let kept = if keep {
+                serde_json::json!({"statusCode": status, "body": Value::Null})
+            } else {
+                Value::Null
+            };
+            return Ok((vec![item], kept, None));
+        }
+        let response = self.transport.read(response, &host).await?;
+        let page_response = want_response.then(|| crate::response::as_value(&response));
+        let (items, kept) = crate::response::items(response, plan, parameters, &host, keep)?;
+        Ok((
+            items.into_iter().map(Item::new).collect(),
+            kept,
+            page_response,
+        ))
     }
 
     /// Runs a stream of input entries (an entry that could not be read is an `Err` with the
@@ -515,13 +633,9 @@ struct Slot {
 }
 
 /// Delivers a page's entries as main outputs paired with input item `index`.
-fn deliver_page<F: FnMut(Output)>(index: usize, entries: Vec<Map<String, Value>>, deliver: &mut F) {
-    for json in entries {
-        deliver(Output::Main(Item {
-            json,
-            binary: None,
-            paired_item: Some(PairedItem { item: index }),
-            error: None,
-        }));
+fn deliver_page<F: FnMut(Output)>(index: usize, entries: Page, deliver: &mut F) {
+    for mut item in entries {
+        item.paired_item = Some(PairedItem { item: index });
+        deliver(Output::Main(item));
     }
 }

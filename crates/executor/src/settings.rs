@@ -1,5 +1,6 @@
 //! A node invocation's settings: n8n's node settings plus noderun's limits.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,16 @@ pub struct Settings {
     pub max_retry_after: Duration,
     /// Resolve, validate and build each request, but output it instead of sending it.
     pub dry_run: bool,
+    /// Where binary data is kept (n8n's filesystem mode): downloads are written to files in
+    /// this directory and referenced from the item (`path`), and binary properties that
+    /// reference a file (`path`, inside this directory) are streamed from it. Without it binary
+    /// data travels in the item as base64 (n8n's default mode) and `path` references are refused.
+    pub binary_dir: Option<PathBuf>,
+    /// Largest binary file uploaded or downloaded; a larger upload is refused before anything
+    /// is sent.
+    pub max_binary_bytes: u64,
+    /// Time for a request that uploads or downloads binary data (instead of `request_timeout`).
+    pub binary_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -55,6 +66,9 @@ impl Default for Settings {
             max_response_bytes: 16 * 1024 * 1024,
             max_retry_after: Duration::from_secs(60),
             dry_run: false,
+            binary_dir: None,
+            max_binary_bytes: 2 << 30,
+            binary_timeout: Duration::from_secs(3600),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use crate::binary::Upload;
 use crate::error::{FailureKind, ItemFailure, SetupError};
 use crate::plan::RequestSpec;
 use crate::settings::Settings;
@@ -51,7 +52,14 @@ impl Transport {
         })
     }
 
-    pub(crate) async fn send(&self, spec: &RequestSpec) -> Result<HttpResponse, ItemFailure> {
+    /// Sends a request and returns the response once its head arrived (the body is not read):
+    /// `uploads` are the file parts of a multipart body.
+    pub(crate) async fn start(
+        &self,
+        spec: &RequestSpec,
+        uploads: &[Upload],
+        binary: bool,
+    ) -> Result<reqwest::Response, ItemFailure> {
         let url = reqwest::Url::parse(&spec.url).map_err(|e| {
             ItemFailure::new(
                 FailureKind::Parameter,
@@ -92,33 +100,55 @@ impl Transport {
             self.no_redirects.get_or_init(|| made)
         };
         let mut request = client.request(method, url).headers(headers);
-        if let Some(body) = &spec.body {
+        if !spec.files.is_empty() {
+            let (content_type, body, len) = crate::binary::multipart(spec.body.as_ref(), uploads);
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .header(reqwest::header::CONTENT_LENGTH, len)
+                .body(body);
+        } else if let Some(body) = &spec.body {
             request = request.body(body.to_string());
         }
-        let mut response = request
+        if binary || !spec.files.is_empty() {
+            request = request.timeout(self.settings.binary_timeout);
+        }
+        request
             .send()
             .await
-            .map_err(|e| network_failure(&e, &host, &self.settings))?;
+            .map_err(|e| network_failure(&e, &host, &self.settings))
+    }
+
+    /// A network failure while reading a response body from `host`.
+    pub(crate) fn body_failure(&self, e: &reqwest::Error, host: &str) -> ItemFailure {
+        network_failure(e, host, &self.settings)
+    }
+
+    /// Reads a response's body whole (up to the size limit).
+    pub(crate) async fn read(
+        &self,
+        mut response: reqwest::Response,
+        host: &str,
+    ) -> Result<HttpResponse, ItemFailure> {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let limit = self.settings.max_response_bytes;
         // An error's body only explains the status: past the limit it is cut, not refused.
         let is_error = status >= 400;
         if !is_error && response.content_length().is_some_and(|l| l > limit as u64) {
-            return Err(too_large(&host, limit));
+            return Err(too_large(host, limit));
         }
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| network_failure(&e, &host, &self.settings))?
+            .map_err(|e| network_failure(&e, host, &self.settings))?
         {
             if body.len() + chunk.len() > limit {
                 if is_error {
                     body.extend_from_slice(&chunk[..limit - body.len()]);
                     break;
                 }
-                return Err(too_large(&host, limit));
+                return Err(too_large(host, limit));
             }
             body.extend_from_slice(&chunk);
         }
