@@ -19,11 +19,13 @@
 
 pub mod display;
 pub mod model;
+mod n8n;
 mod registry;
 mod schema;
 mod validate;
 
 pub use display::effective_parameters;
+pub use n8n::{EXTENSIONS, for_n8n};
 pub use registry::{Error, Node, Operation, Problem, Registry, parameters_for};
 pub use schema::{format_schema, property_schema};
 

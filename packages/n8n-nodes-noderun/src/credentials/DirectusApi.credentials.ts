@@ -1,0 +1,13 @@
+import type { ICredentialType } from 'n8n-workflow';
+import { credential } from '../generated/credentials';
+
+/** The `directusApi` credential, as noderun exports it (`noderun definitions --credentials --n8n`). */
+export class DirectusApi implements ICredentialType {
+	name = credential.name;
+	displayName = credential.displayName;
+	documentationUrl = credential.documentationUrl;
+	icon = 'file:directus.svg' as const;
+	properties = credential.properties;
+	authenticate = credential.authenticate;
+	test = credential.test;
+}

@@ -1,0 +1,62 @@
+// The native addon (crates/napi), built by scripts/n8n-package and shipped in dist/.
+import type { IDataObject } from 'n8n-workflow';
+
+export interface NativeItem {
+	json: IDataObject;
+	binary?: IDataObject;
+	pairedItem?: { item: number };
+	error?: { message: string; description?: string; httpCode?: string; code?: string };
+}
+
+export interface RunRequest {
+	node: string;
+	parameters: IDataObject;
+	credentials: IDataObject;
+	settings: { onError: string };
+	items: NativeItem[];
+}
+
+export interface Stopped {
+	item: number;
+	parameter?: string;
+	message: string;
+	description?: string;
+	httpCode?: string;
+	code?: string;
+}
+
+export interface RunResult {
+	main: NativeItem[];
+	error: NativeItem[];
+	summary: {
+		items: number;
+		succeeded: number;
+		failed: number;
+		notRun: number;
+		elapsedMs: number;
+		stopped: Stopped | null;
+	};
+}
+
+interface Binding {
+	run(request: RunRequest): Promise<RunResult>;
+	expressionSupported(source: string): boolean;
+}
+
+const file = `noderun.${process.platform}-${process.arch}.node`;
+let loaded: Binding | undefined;
+
+/** The addon, loaded on first use (so that n8n lists the node even where it cannot run). */
+export function binding(): Binding {
+	if (!loaded) {
+		try {
+			// eslint-disable-next-line @typescript-eslint/no-require-imports
+			loaded = require(`${__dirname}/${file}`) as Binding;
+		} catch (e) {
+			throw new Error(
+				`noderun's native addon ${file} cannot be loaded (this package is built for linux-x64): ${(e as Error).message}`,
+			);
+		}
+	}
+	return loaded;
+}

@@ -1,0 +1,236 @@
+// The n8n community node package inside real n8n (2.40.7): every workflow is imported into a
+// scratch n8n user folder and run by n8n's own command line (`n8n execute --id`), once with the
+// package (noderun's executor, n8n-nodes-noderun) and once with the description-only variant
+// (n8n's own declarative engine, n8n-nodes-noderun-declarative). The run data n8n records is
+// asserted exactly; where the engines differ, both expectations are written out.
+//
+// Run by tests/n8n-package/run (from scripts/test), which provides:
+//   N8N_INSTANCE      scripts/n8n-instance
+//   PACKAGE_TGZ       the package; DECLARATIVE_TGZ the description-only variant
+//   NODERUN_TEST_DIRECTUS_URL, NODERUN_TEST_ADMIN_EMAIL, NODERUN_TEST_ADMIN_PASSWORD
+//   N8N_TIMINGS       (optional) file to write per-node times into, as JSON
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v) throw new Error(`${k} is not set (run tests/n8n-package/run)`);
+	return v;
+};
+const URL_ = env('NODERUN_TEST_DIRECTUS_URL');
+const EMAIL = env('NODERUN_TEST_ADMIN_EMAIL');
+const PASSWORD = env('NODERUN_TEST_ADMIN_PASSWORD');
+const RUN = `${Date.now().toString(36)}`;
+
+const VARIANTS = {
+	noderun: { tgz: env('PACKAGE_TGZ'), type: 'n8n-nodes-noderun.directus' },
+	n8n: { tgz: env('DECLARATIVE_TGZ'), type: 'n8n-nodes-noderun-declarative.directus' },
+};
+const timings = {};
+
+// ------------------------------------------------------------------ workflows
+const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+const credentials = { directusApi: { id: 'directusTest', name: 'Directus test' } };
+let x = 0;
+const directus = (type, name, parameters, extra = {}) => ({
+	id: name, name, type, typeVersion: 1, position: [(x += 200), 0], parameters, credentials, ...extra,
+});
+const batch = (users) => [
+	{ id: 'set', name: 'Users', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [100, 0],
+		parameters: { mode: 'raw', jsonOutput: JSON.stringify({ users }), options: {} } },
+	{ id: 'split', name: 'Split', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [150, 0],
+		parameters: { fieldToSplitOut: 'users', options: {} } },
+];
+const noOp = (name) => ({ id: name, name, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [(x += 200), 0], parameters: {} });
+/** A workflow from a chain of nodes (each to the next on main output 0) plus extra connections. */
+const workflow = (id, nodes, extra = {}) => {
+	const connections = {};
+	for (let i = 0; i + 1 < nodes.length; i++) {
+		connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+	}
+	for (const [from, outputs] of Object.entries(extra)) {
+		connections[from] = { main: outputs.map((to) => (to ? [{ node: to, type: 'main', index: 0 }] : [])) };
+	}
+	return { id, name: id, active: false, nodes, connections, settings: {}, pinData: {} };
+};
+const login = { resource: 'auth', operation: 'login', email: '={{ $json.email }}', password: '={{ $json.password }}' };
+const mixed = [
+	{ email: EMAIL, password: PASSWORD },
+	{ email: EMAIL, password: 'wrong-password' },
+	{ email: 'nobody@example.com', password: 'x' },
+];
+
+function workflows(type) {
+	x = 0;
+	const errorOut = directus(type, 'Log In', login, { onError: 'continueErrorOutput' });
+	return [
+		workflow('authChain', [
+			trigger,
+			directus(type, 'Log In', { resource: 'auth', operation: 'login', email: EMAIL, password: PASSWORD }),
+			directus(type, 'Refresh Token', { resource: 'auth', operation: 'refreshToken', refreshToken: '={{ $json.refresh_token }}' }),
+			// $('…') is outside noderun's expression subset: n8n resolves it per item
+			directus(type, 'Log Out', { resource: 'auth', operation: 'logout', refreshToken: "={{ $('Refresh Token').item.json.refresh_token }}" }),
+		]),
+		workflow('mixedContinue', [trigger, ...batch(mixed), directus(type, 'Log In', login, { onError: 'continueRegularOutput' })]),
+		workflow('mixedErrorOutput', [trigger, ...batch(mixed), errorOut, noOp('Succeeded'), noOp('Failed')], {
+			'Log In': ['Succeeded', 'Failed'],
+		}),
+		workflow('stop', [trigger, ...batch(mixed), directus(type, 'Log In', login)]),
+		workflow('folderCrud', [
+			trigger,
+			directus(type, 'Create', { resource: 'folders', operation: 'create', data: JSON.stringify({ name: `n8n-${RUN}-${type}` }) }),
+			directus(type, 'Get', { resource: 'folders', operation: 'get', id: '={{ $json.id }}' }),
+			directus(type, 'Update', { resource: 'folders', operation: 'update', id: '={{ $json.id }}',
+				data: '={{ JSON.stringify({ name: $json.name + "-renamed" }) }}' }),
+			directus(type, 'Delete', { resource: 'folders', operation: 'delete', id: "={{ $('Create').item.json.id }}" }),
+			directus(type, 'Get Deleted', { resource: 'folders', operation: 'get', id: "={{ $('Create').item.json.id }}" }, { onError: 'continueRegularOutput' }),
+		]),
+	];
+}
+
+// ------------------------------------------------------------------ running n8n
+const folders = {};
+
+function n8n(folder, args) {
+	const r = spawnSync(env('N8N_INSTANCE'), ['n8n', folder, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+	return r;
+}
+
+/** Runs a workflow; returns n8n's result (`{data: {resultData: {runData, error?}}, status}`). */
+function execute(variant, id) {
+	const r = n8n(folders[variant], ['execute', `--id=${id}`, '--rawOutput']);
+	const start = r.stdout.split('\n').findIndex((l) => l.startsWith('{'));
+	if (start < 0) throw new Error(`n8n execute --id=${id} printed no result (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+	const result = JSON.parse(r.stdout.split('\n').slice(start).join('\n'));
+	const runData = result.data.resultData.runData;
+	for (const [name, runs] of Object.entries(runData)) {
+		if (name === 'Start' || name === 'Users' || name === 'Split') continue;
+		timings[`${id} / ${name}`] = { ...timings[`${id} / ${name}`], [variant]: runs[0].executionTime };
+	}
+	return result;
+}
+
+/** The items of a node's output, tokens and ids replaced by placeholders. */
+function out(result, node, output = 0) {
+	const run = result.data.resultData.runData[node]?.[0];
+	assert.ok(run, `node ${node} did not run`);
+	return (run.data?.main?.[output] ?? []).map(scrub);
+}
+
+function scrub(item) {
+	return JSON.parse(JSON.stringify(item), (k, v) => {
+		if (typeof v !== 'string') return v;
+		if (k === 'access_token' || k === 'refresh_token') return '<token>';
+		if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)) return '<uuid>';
+		return v;
+	});
+}
+
+before(async () => {
+	// a static token for the admin, as a Directus user would set one up for n8n
+	const token = `n8n-test-${RUN}`;
+	const post = (path, body, bearer) => fetch(`${URL_}${path}`, {
+		method: path === '/users/me' ? 'PATCH' : 'POST',
+		headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+		body: JSON.stringify(body),
+	}).then((r) => r.json());
+	const { data } = await post('/auth/login', { email: EMAIL, password: PASSWORD });
+	await post('/users/me', { token }, data.access_token);
+	for (const [variant, { tgz, type }] of Object.entries(VARIANTS)) {
+		const folder = mkdtempSync(join(tmpdir(), `noderun-n8n-${variant}-`));
+		folders[variant] = folder;
+		execFileSync('npm', ['install', tgz, '--prefix', join(folder, '.n8n', 'nodes'), '--omit=peer',
+			'--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+		const creds = join(folder, 'credentials.json');
+		writeFileSync(creds, JSON.stringify([{ id: 'directusTest', name: 'Directus test', type: 'directusApi',
+			data: { url: URL_, accessToken: token } }]));
+		const wfs = join(folder, 'workflows.json');
+		writeFileSync(wfs, JSON.stringify(workflows(type)));
+		for (const args of [['import:credentials', `--input=${creds}`], ['import:workflow', `--input=${wfs}`]]) {
+			const r = n8n(folder, args);
+			assert.equal(r.status, 0, `n8n ${args[0]} failed:\n${r.stdout}\n${r.stderr}`);
+		}
+	}
+});
+
+after(() => {
+	if (process.env.N8N_TIMINGS) writeFileSync(process.env.N8N_TIMINGS, JSON.stringify(timings, null, 2) + '\n');
+	for (const f of Object.values(folders)) rmSync(f, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ expectations
+const tokens = { json: { expires: 900000, refresh_token: '<token>', access_token: '<token>' } };
+const paired = (item, i) => ({ ...item, pairedItem: { item: i } });
+const invalid = 'Invalid user credentials. (HTTP 401, INVALID_CREDENTIALS)';
+const invalidError = { message: invalid, description: 'Authorization failed - please check your credentials', httpCode: '401', code: 'INVALID_CREDENTIALS' };
+const noderunFailed = (i) => ({ json: { error: invalid }, pairedItem: { item: i }, error: invalidError });
+
+for (const variant of Object.keys(VARIANTS)) {
+	const ours = variant === 'noderun';
+
+	test(`${variant}: Log In → Refresh Token → Log Out, expressions between the nodes`, () => {
+		const r = execute(variant, 'authChain');
+		assert.equal(r.status, 'success');
+		assert.deepEqual(out(r, 'Log In'), [paired(tokens, 0)]);
+		assert.deepEqual(out(r, 'Refresh Token'), [paired(tokens, 0)]);
+		// a 204: noderun gives {"success": true}, n8n's engine an empty string as json
+		assert.deepEqual(out(r, 'Log Out'), [paired({ json: ours ? { success: true } : '' }, 0)]);
+	});
+
+	test(`${variant}: a mixed batch with continue-on-fail (regular output)`, () => {
+		const r = execute(variant, 'mixedContinue');
+		assert.equal(r.status, 'success');
+		const items = out(r, 'Log In');
+		if (ours) {
+			assert.deepEqual(items, [paired(tokens, 0), noderunFailed(1), noderunFailed(2)]);
+		} else {
+			// n8n's engine: its headline replaces Directus's message; no error details on the item
+			const failed = (i) => ({ json: { error: 'Authorization failed - please check your credentials' }, pairedItem: { item: i } });
+			assert.deepEqual(items, [paired(tokens, 0), failed(1), failed(2)]);
+		}
+	});
+
+	test(`${variant}: a mixed batch with the error output`, () => {
+		const r = execute(variant, 'mixedErrorOutput');
+		assert.equal(r.status, 'success');
+		assert.deepEqual(out(r, 'Log In', 0), [paired(tokens, 0)]);
+		assert.deepEqual(out(r, 'Succeeded'), [paired(tokens, 0)]);
+		// n8n moves the items with `error` to the error output, adding their input item's fields
+		const withInput = (item, i) => ({ ...item, json: { ...mixed[i], ...item.json } });
+		const failed = (ours
+			? [noderunFailed(1), noderunFailed(2)]
+			: [1, 2].map((i) => ({ json: { error: 'Authorization failed - please check your credentials' }, pairedItem: { item: i } })))
+			.map((item) => withInput(item, item.pairedItem.item));
+		assert.deepEqual(out(r, 'Log In', 1), failed);
+		assert.deepEqual(out(r, 'Failed'), failed);
+	});
+
+	test(`${variant}: without continue-on-fail the first failing item stops the workflow`, () => {
+		const r = execute(variant, 'stop');
+		assert.equal(r.status, 'error');
+		const error = r.data.resultData.error;
+		assert.equal(error.node?.name ?? r.data.resultData.lastNodeExecuted, 'Log In');
+		assert.equal(error.message, ours ? invalid : 'Authorization failed - please check your credentials');
+		assert.equal(error.httpCode, '401');
+		assert.equal(r.data.resultData.runData['Log In'][0].executionStatus, 'error');
+	});
+
+	test(`${variant}: folders create → get → update → delete on a real Directus`, () => {
+		const r = execute(variant, 'folderCrud');
+		assert.equal(r.status, 'success');
+		const name = `n8n-${RUN}-${VARIANTS[variant].type}`;
+		const folder = (n) => paired({ json: { id: '<uuid>', name: n, parent: null } }, 0);
+		assert.deepEqual(out(r, 'Create'), [folder(name)]);
+		assert.deepEqual(out(r, 'Get'), [folder(name)]);
+		assert.deepEqual(out(r, 'Update'), [folder(`${name}-renamed`)]);
+		assert.deepEqual(out(r, 'Delete'), [paired({ json: ours ? { success: true } : '' }, 0)]);
+		const gone = out(r, 'Get Deleted');
+		assert.equal(gone.length, 1);
+		assert.deepEqual(gone[0].pairedItem, { item: 0 });
+		assert.match(gone[0].json.error, ours ? /FORBIDDEN/ : /Forbidden/);
+	});
+}
