@@ -39,21 +39,22 @@ let x = 0;
 const directus = (type, name, parameters, extra = {}) => ({
 	id: name, name, type, typeVersion: 1, position: [(x += 200), 0], parameters, credentials, ...extra,
 });
-const batch = (users) => [
-	{ id: 'set', name: 'Users', type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [100, 0],
+const batch = (suffix, users) => [
+	{ id: `set${suffix}`, name: `Users${suffix}`, type: 'n8n-nodes-base.set', typeVersion: 3.4, position: [100, 0],
 		parameters: { mode: 'raw', jsonOutput: JSON.stringify({ users }), options: {} } },
-	{ id: 'split', name: 'Split', type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [150, 0],
+	{ id: `split${suffix}`, name: `Split${suffix}`, type: 'n8n-nodes-base.splitOut', typeVersion: 1, position: [150, 0],
 		parameters: { fieldToSplitOut: 'users', options: {} } },
 ];
 const noOp = (name) => ({ id: name, name, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [(x += 200), 0], parameters: {} });
-/** A workflow from a chain of nodes (each to the next on main output 0) plus extra connections. */
-const workflow = (id, nodes, extra = {}) => {
+/** Edges from a chain of nodes: each to the next, on main output 0. */
+const chain = (...nodes) => nodes.slice(1).map((to, i) => [nodes[i].name, to.name, 0]);
+/** A workflow from its nodes and edges ([from, to, output]). */
+const workflow = (id, nodes, edges) => {
 	const connections = {};
-	for (let i = 0; i + 1 < nodes.length; i++) {
-		connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
-	}
-	for (const [from, outputs] of Object.entries(extra)) {
-		connections[from] = { main: outputs.map((to) => (to ? [{ node: to, type: 'main', index: 0 }] : [])) };
+	for (const [from, to, output] of edges) {
+		const main = (connections[from] ??= { main: [] }).main;
+		while (main.length <= output) main.push([]);
+		main[output].push({ node: to, type: 'main', index: 0 });
 	}
 	return { id, name: id, active: false, nodes, connections, settings: {}, pinData: {} };
 };
@@ -64,31 +65,40 @@ const mixed = [
 	{ email: 'nobody@example.com', password: 'x' },
 ];
 
+/** Two workflows: `all` runs four independent chains from one trigger (one n8n start-up for
+ * all of them), `stop` a batch that fails without continue-on-fail. */
 function workflows(type) {
 	x = 0;
-	const errorOut = directus(type, 'Log In', login, { onError: 'continueErrorOutput' });
+	const node = (name, parameters, extra) => directus(type, name, parameters, extra);
+	const auth = [
+		node('Log In', { resource: 'auth', operation: 'login', email: EMAIL, password: PASSWORD }),
+		node('Refresh Token', { resource: 'auth', operation: 'refreshToken', refreshToken: '={{ $json.refresh_token }}' }),
+		// $('…') is outside noderun's expression subset: n8n resolves it per item
+		node('Log Out', { resource: 'auth', operation: 'logout', refreshToken: "={{ $('Refresh Token').item.json.refresh_token }}" }),
+	];
+	const continued = [...batch(' A', mixed), node('Log In A', login, { onError: 'continueRegularOutput' })];
+	const errorOutput = [...batch(' B', mixed), node('Log In B', login, { onError: 'continueErrorOutput' })];
+	const [succeeded, failed] = [noOp('Succeeded'), noOp('Failed')];
+	const crud = [
+		node('Create', { resource: 'folders', operation: 'create', data: JSON.stringify({ name: `n8n-${RUN}-${type}` }) }),
+		node('Get', { resource: 'folders', operation: 'get', id: '={{ $json.id }}' }),
+		node('Update', { resource: 'folders', operation: 'update', id: '={{ $json.id }}',
+			data: '={{ JSON.stringify({ name: $json.name + "-renamed" }) }}' }),
+		node('Delete', { resource: 'folders', operation: 'delete', id: "={{ $('Create').item.json.id }}" }),
+		node('Get Deleted', { resource: 'folders', operation: 'get', id: "={{ $('Create').item.json.id }}" },
+			{ onError: 'continueRegularOutput' }),
+	];
+	const stop = [...batch('', mixed), node('Log In', login)];
 	return [
-		workflow('authChain', [
-			trigger,
-			directus(type, 'Log In', { resource: 'auth', operation: 'login', email: EMAIL, password: PASSWORD }),
-			directus(type, 'Refresh Token', { resource: 'auth', operation: 'refreshToken', refreshToken: '={{ $json.refresh_token }}' }),
-			// $('…') is outside noderun's expression subset: n8n resolves it per item
-			directus(type, 'Log Out', { resource: 'auth', operation: 'logout', refreshToken: "={{ $('Refresh Token').item.json.refresh_token }}" }),
+		workflow('all', [trigger, ...auth, ...continued, ...errorOutput, succeeded, failed, ...crud], [
+			...chain(trigger, ...auth),
+			...chain(trigger, ...continued),
+			...chain(trigger, ...errorOutput),
+			['Log In B', 'Succeeded', 0],
+			['Log In B', 'Failed', 1],
+			...chain(trigger, ...crud),
 		]),
-		workflow('mixedContinue', [trigger, ...batch(mixed), directus(type, 'Log In', login, { onError: 'continueRegularOutput' })]),
-		workflow('mixedErrorOutput', [trigger, ...batch(mixed), errorOut, noOp('Succeeded'), noOp('Failed')], {
-			'Log In': ['Succeeded', 'Failed'],
-		}),
-		workflow('stop', [trigger, ...batch(mixed), directus(type, 'Log In', login)]),
-		workflow('folderCrud', [
-			trigger,
-			directus(type, 'Create', { resource: 'folders', operation: 'create', data: JSON.stringify({ name: `n8n-${RUN}-${type}` }) }),
-			directus(type, 'Get', { resource: 'folders', operation: 'get', id: '={{ $json.id }}' }),
-			directus(type, 'Update', { resource: 'folders', operation: 'update', id: '={{ $json.id }}',
-				data: '={{ JSON.stringify({ name: $json.name + "-renamed" }) }}' }),
-			directus(type, 'Delete', { resource: 'folders', operation: 'delete', id: "={{ $('Create').item.json.id }}" }),
-			directus(type, 'Get Deleted', { resource: 'folders', operation: 'get', id: "={{ $('Create').item.json.id }}" }, { onError: 'continueRegularOutput' }),
-		]),
+		workflow('stop', [trigger, ...stop], chain(trigger, ...stop)),
 	];
 }
 
@@ -103,13 +113,19 @@ function n8n(folder, args) {
 /** Runs a workflow; returns n8n's result (`{data: {resultData: {runData, error?}}, status}`). */
 function execute(variant, id) {
 	const r = n8n(folders[variant], ['execute', `--id=${id}`, '--rawOutput']);
-	const start = r.stdout.split('\n').findIndex((l) => l.startsWith('{'));
-	if (start < 0) throw new Error(`n8n execute --id=${id} printed no result (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-	const result = JSON.parse(r.stdout.split('\n').slice(start).join('\n'));
+	// the result is pretty-printed JSON between log lines: from a line "{" to the next "}"
+	const lines = r.stdout.split('\n');
+	const start = lines.indexOf('{');
+	const end = lines.indexOf('}', start);
+	if (start < 0 || end < 0) throw new Error(`n8n execute --id=${id} printed no result (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+	const result = JSON.parse(lines.slice(start, end + 1).join('\n'));
+	// a crash after the result (a signal, or an exit code that does not match the status) fails too
+	assert.equal(r.signal, null, `n8n execute --id=${id} was killed by ${r.signal}:\n${r.stderr}`);
+	assert.equal(r.status, result.status === 'success' ? 0 : 1, `n8n execute --id=${id} exit code:\n${r.stderr}`);
 	const runData = result.data.resultData.runData;
 	for (const [name, runs] of Object.entries(runData)) {
-		if (name === 'Start' || name === 'Users' || name === 'Split') continue;
-		timings[`${id} / ${name}`] = { ...timings[`${id} / ${name}`], [variant]: runs[0].executionTime };
+		if (/^(Start|Users|Split|Succeeded|Failed)/.test(name)) continue; // not Directus nodes
+		timings[`${id}: ${name}`] = { ...timings[`${id}: ${name}`], [variant]: runs[0].executionTime };
 	}
 	return result;
 }
@@ -123,6 +139,7 @@ function out(result, node, output = 0) {
 
 function scrub(item) {
 	return JSON.parse(JSON.stringify(item), (k, v) => {
+		if (k === 'timestamp') return '<timestamp>';
 		if (typeof v !== 'string') return v;
 		if (k === 'access_token' || k === 'refresh_token') return '<token>';
 		if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)) return '<uuid>';
@@ -168,12 +185,30 @@ const paired = (item, i) => ({ ...item, pairedItem: { item: i } });
 const invalid = 'Invalid user credentials. (HTTP 401, INVALID_CREDENTIALS)';
 const invalidError = { message: invalid, description: 'Authorization failed - please check your credentials', httpCode: '401', code: 'INVALID_CREDENTIALS' };
 const noderunFailed = (i) => ({ json: { error: invalid }, pairedItem: { item: i }, error: invalidError });
+// n8n's engine: its headline replaces Directus's message, which stays in the error's context
+const headline = 'Authorization failed - please check your credentials';
+const n8nFailed = (i) => ({
+	json: { error: headline },
+	error: {
+		cause: { message: 'Request failed with status code 401', name: 'AxiosError' },
+		context: { data: { errors: [{ extensions: { code: 'INVALID_CREDENTIALS' }, message: 'Invalid user credentials.' }] } },
+		description: 'Request failed with status code 401',
+		message: headline,
+		name: 'NodeApiError',
+		timestamp: '<timestamp>',
+	},
+	pairedItem: { item: i },
+});
+
+const results = {};
+/** The `all` workflow runs once per variant; its tests share the result. */
+const all = (variant) => (results[variant] ??= execute(variant, 'all'));
 
 for (const variant of Object.keys(VARIANTS)) {
 	const ours = variant === 'noderun';
 
 	test(`${variant}: Log In → Refresh Token → Log Out, expressions between the nodes`, () => {
-		const r = execute(variant, 'authChain');
+		const r = all(variant);
 		assert.equal(r.status, 'success');
 		assert.deepEqual(out(r, 'Log In'), [paired(tokens, 0)]);
 		assert.deepEqual(out(r, 'Refresh Token'), [paired(tokens, 0)]);
@@ -182,31 +217,23 @@ for (const variant of Object.keys(VARIANTS)) {
 	});
 
 	test(`${variant}: a mixed batch with continue-on-fail (regular output)`, () => {
-		const r = execute(variant, 'mixedContinue');
+		const r = all(variant);
 		assert.equal(r.status, 'success');
-		const items = out(r, 'Log In');
-		if (ours) {
-			assert.deepEqual(items, [paired(tokens, 0), noderunFailed(1), noderunFailed(2)]);
-		} else {
-			// n8n's engine: its headline replaces Directus's message; no error details on the item
-			const failed = (i) => ({ json: { error: 'Authorization failed - please check your credentials' }, pairedItem: { item: i } });
-			assert.deepEqual(items, [paired(tokens, 0), failed(1), failed(2)]);
-		}
+		const items = out(r, 'Log In A');
+		const failed = ours ? noderunFailed : n8nFailed;
+		assert.deepEqual(items, [paired(tokens, 0), failed(1), failed(2)]);
 	});
 
 	test(`${variant}: a mixed batch with the error output`, () => {
-		const r = execute(variant, 'mixedErrorOutput');
+		const r = all(variant);
 		assert.equal(r.status, 'success');
-		assert.deepEqual(out(r, 'Log In', 0), [paired(tokens, 0)]);
+		assert.deepEqual(out(r, 'Log In B', 0), [paired(tokens, 0)]);
 		assert.deepEqual(out(r, 'Succeeded'), [paired(tokens, 0)]);
-		// n8n moves the items with `error` to the error output, adding their input item's fields
-		const withInput = (item, i) => ({ ...item, json: { ...mixed[i], ...item.json } });
-		const failed = (ours
-			? [noderunFailed(1), noderunFailed(2)]
-			: [1, 2].map((i) => ({ json: { error: 'Authorization failed - please check your credentials' }, pairedItem: { item: i } })))
-			.map((item) => withInput(item, item.pairedItem.item));
-		assert.deepEqual(out(r, 'Log In', 1), failed);
-		assert.deepEqual(out(r, 'Failed'), failed);
+		// n8n itself moves the items with `error` from the main output to the error output
+		const failed = ours ? noderunFailed : n8nFailed;
+		assert.deepEqual(out(r, 'Log In B', 1), [failed(1), failed(2)]);
+		// downstream, pairedItem points into the error output
+		assert.deepEqual(out(r, 'Failed'), [paired(failed(1), 0), paired(failed(2), 1)]);
 	});
 
 	test(`${variant}: without continue-on-fail the first failing item stops the workflow`, () => {
@@ -220,17 +247,23 @@ for (const variant of Object.keys(VARIANTS)) {
 	});
 
 	test(`${variant}: folders create → get → update → delete on a real Directus`, () => {
-		const r = execute(variant, 'folderCrud');
+		const r = all(variant);
 		assert.equal(r.status, 'success');
 		const name = `n8n-${RUN}-${VARIANTS[variant].type}`;
-		const folder = (n) => paired({ json: { id: '<uuid>', name: n, parent: null } }, 0);
+		const folder = (n) => paired({ json: { id: '<uuid>', name: n, parent: null, type: 'files' } }, 0);
 		assert.deepEqual(out(r, 'Create'), [folder(name)]);
 		assert.deepEqual(out(r, 'Get'), [folder(name)]);
 		assert.deepEqual(out(r, 'Update'), [folder(`${name}-renamed`)]);
 		assert.deepEqual(out(r, 'Delete'), [paired({ json: ours ? { success: true } : '' }, 0)]);
-		const gone = out(r, 'Get Deleted');
-		assert.equal(gone.length, 1);
-		assert.deepEqual(gone[0].pairedItem, { item: 0 });
-		assert.match(gone[0].json.error, ours ? /FORBIDDEN/ : /Forbidden/);
+		// a folder that no longer exists: Directus answers 403 (it does not tell what exists)
+		const forbidden = "You don't have permission to access this.";
+		assert.deepEqual(out(r, 'Get Deleted'), [ours
+			? { json: { error: `${forbidden} (HTTP 403, FORBIDDEN)` }, pairedItem: { item: 0 }, error: {
+				message: `${forbidden} (HTTP 403, FORBIDDEN)`, description: 'Forbidden - perhaps check your credentials?', httpCode: '403', code: 'FORBIDDEN' } }
+			: { json: { error: 'Forbidden - perhaps check your credentials?' }, pairedItem: { item: 0 }, error: {
+				message: 'Forbidden - perhaps check your credentials?', timestamp: '<timestamp>', name: 'NodeApiError',
+				description: 'Request failed with status code 403',
+				context: { data: { errors: [{ message: forbidden, extensions: { code: 'FORBIDDEN' } }] } },
+				cause: { name: 'AxiosError', message: 'Request failed with status code 403' } } }]);
 	});
 }

@@ -1,5 +1,5 @@
 import type { INodeType, INodeTypeDescription } from 'n8n-workflow';
-import { description } from '../generated/directus';
+import { description } from '../nodes/Directus/description';
 
 /**
  * The same description without execute(): n8n's own declarative engine (RoutingNode) runs it.

@@ -6,9 +6,11 @@ import type {
 	INodeTypeDescription,
 	JsonObject,
 } from 'n8n-workflow';
+import * as workflow from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { description } from '../../generated/directus';
-import { binding, type NativeItem, type RunResult, type Stopped } from '../../native';
+import { credential } from '../../credentials/credential';
+import { description } from './description';
+import { binding, type NativeItem, type RunResult, type Stopped } from './native';
 
 /**
  * The Directus node, run by noderun's Rust executor. Its description is noderun's export,
@@ -22,7 +24,7 @@ export class Directus implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const node = this.getNode();
 		const items = this.getInputData();
-		const credentials = (await this.getCredentials('directusApi')) as IDataObject;
+		const credentials = await ownFields(this);
 		// With the error output, n8n itself moves the failed items (those with `error`) from the
 		// main output to the error output after execute(), adding their input item's fields; so
 		// noderun returns them in place, in input order, as with continue-on-fail.
@@ -67,6 +69,17 @@ export class Directus implements INodeType {
 		if (stopped) throw stopError(this, stopped);
 		return [result.main.map(toN8n)];
 	}
+}
+
+/** The credential's own fields. n8n adds its domain restriction fields to the data: they are
+ * applied here, with n8n's own check, to the only host noderun sends the credential to. */
+async function ownFields(fn: IExecuteFunctions): Promise<IDataObject> {
+	const data = await fn.getCredentials('directusApi');
+	if (typeof data.url === 'string' && 'assertCredentialAllowsUrl' in workflow) {
+		workflow.assertCredentialAllowsUrl({ node: fn.getNode(), credentialData: data, url: data.url });
+	}
+	const names = new Set(credential.properties.map((p) => p.name));
+	return Object.fromEntries(Object.entries(data).filter(([k]) => names.has(k)));
 }
 
 const emptySummary: RunResult['summary'] = {

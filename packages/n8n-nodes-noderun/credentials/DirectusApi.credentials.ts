@@ -1,5 +1,5 @@
 import type { ICredentialType } from 'n8n-workflow';
-import { credential } from '../generated/credentials';
+import { credential } from './credential';
 
 /** The `directusApi` credential, as noderun exports it (`noderun definitions --credentials --n8n`). */
 export class DirectusApi implements ICredentialType {
