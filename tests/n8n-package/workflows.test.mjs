@@ -227,7 +227,9 @@ for (const variant of Object.keys(VARIANTS)) {
 	test(`${variant}: a mixed batch with the error output`, () => {
 		const r = all(variant);
 		assert.equal(r.status, 'success');
-		assert.deepEqual(out(r, 'Log In B', 0), [paired(tokens, 0)]);
+		// n8n's engine drops the success item's pairedItem when it splits the outputs (the next
+		// node, with one input item, pairs it again)
+		assert.deepEqual(out(r, 'Log In B', 0), [ours ? paired(tokens, 0) : tokens]);
 		assert.deepEqual(out(r, 'Succeeded'), [paired(tokens, 0)]);
 		// n8n itself moves the items with `error` from the main output to the error output
 		const failed = ours ? noderunFailed : n8nFailed;

@@ -146,9 +146,9 @@ fn definitions(registry: &Registry, args: &DefinitionsArgs) -> Result<(), String
     } else {
         match &args.node {
             Some(name) => value(&registry.node(name).map_err(|e| e.to_string())?.description),
-            None => serde_json::Value::Array(
-                registry.nodes().map(|n| value(&n.description)).collect(),
-            ),
+            None => {
+                serde_json::Value::Array(registry.nodes().map(|n| value(&n.description)).collect())
+            }
         }
     };
     if args.n8n {

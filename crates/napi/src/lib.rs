@@ -25,7 +25,11 @@ use serde_json::{Map, Value, json};
 fn registry() -> Result<Arc<Registry>> {
     static REGISTRY: OnceLock<std::result::Result<Arc<Registry>, String>> = OnceLock::new();
     REGISTRY
-        .get_or_init(|| Registry::embedded().map(Arc::new).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            Registry::embedded()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
         .clone()
         .map_err(Error::from_reason)
 }
@@ -49,7 +53,11 @@ pub async fn run(request: Value) -> Result<Value> {
     };
     let node = match request.remove("node") {
         Some(Value::String(s)) => s,
-        _ => return Err(Error::from_reason("'node' must be a node name, e.g. \"directus\"")),
+        _ => {
+            return Err(Error::from_reason(
+                "'node' must be a node name, e.g. \"directus\"",
+            ));
+        }
     };
     let parameters = object(&mut request, "parameters")?;
     let credentials = object(&mut request, "credentials")?;
