@@ -528,7 +528,7 @@ fn a_wrongly_typed_secret_is_not_echoed() {
     let out = noderun(
         &run_args(
             "login",
-            r#"{"email":"a@example.com","password":12345678}"#,
+            r#"{"email":"a@example.com","password":{"pin":12345678}}"#,
             text(&creds),
             &[],
         ),
@@ -537,7 +537,7 @@ fn a_wrongly_typed_secret_is_not_echoed() {
     assert_eq!(out.stdout, "");
     assert!(
         out.stderr.starts_with(
-            "noderun: error: item 0: Parameter 'password' must be of type string; got a number"
+            "noderun: error: item 0: Parameter 'password' must be of type string; got an object"
         ),
         "{}",
         out.stderr
@@ -756,7 +756,7 @@ fn a_credentials_file_with_an_unknown_field() {
     let file = write_file(
         "credentials_unknown_field",
         "credentials.json",
-        r#"{"url":"http://127.0.0.1:9","token":"static-token-123"}"#,
+        r#"{"url":"http://127.0.0.1:9","apiKey":"static-token-123"}"#,
     );
     let out = noderun(
         &run_args("refreshToken", REFRESH, text(&file), &[]),
@@ -765,7 +765,7 @@ fn a_credentials_file_with_an_unknown_field() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: credential 'directusApi' has no field 'token'; its fields are: url, accessToken\n"
+        "noderun: error: credential 'directusApi' has no field 'apiKey'; its fields are: url, accessToken\n"
     );
     assert_eq!(out.code, 2);
 }

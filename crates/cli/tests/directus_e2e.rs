@@ -785,10 +785,13 @@ fn on_error_modes_from_an_exported_workflow_node() {
     let user = directus.create_user("workflow");
     let throwaway = directus.create_user("workflow-wrong");
     assert_on_error_modes("workflow_node", &user, &throwaway, |mode, errors| {
-        // As n8n exports it: parameters at their default (resource, operation) left out, and
-        // no onError for the default stopWorkflow.
+        // As n8n exports it: the resource and operation (the node's defaults are the community
+        // node's, items and list), no jsonParameters (at its default) and no onError for the
+        // default stopWorkflow.
         let mut node = json!({
             "parameters": {
+                "resource": "auth",
+                "operation": "login",
                 "email": "={{ $json.email }}",
                 "password": "={{ $json.password }}",
                 "additionalFields": {}

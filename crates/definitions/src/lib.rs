@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+pub mod coerce;
 pub mod display;
 pub mod model;
 mod n8n;

@@ -66,6 +66,11 @@ pub struct ResourceFile {
     pub resource: String,
     /// The operation selector and the fields of this resource's operations.
     pub properties: Vec<Property>,
+    /// noderun extension, not part of the exported n8n description: former values of this
+    /// resource's `operation` (e.g. `"pingServer"`) mapped to the operation they now name
+    /// (`"ping"`), so that workflows saved with an older node version keep running.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub operation_aliases: Map<String, Value>,
 }
 
 /// A credential type (`ICredentialType`).
@@ -86,6 +91,11 @@ pub struct CredentialType {
     /// A request that checks the credential works.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<CredentialTest>,
+    /// noderun extension, left out of the export: other names of fields (another node's
+    /// credential of the same type name) mapped to the field they stand for; an alias is used
+    /// when the field itself is absent or empty.
+    #[serde(default, skip_serializing)]
+    pub field_aliases: Map<String, Value>,
 }
 
 /// Generic authentication: headers and query parameters built from `$credentials` expressions.
@@ -168,6 +178,28 @@ pub struct Property {
     /// How the parameter's value goes into the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<Routing>,
+    /// noderun extension for `json` properties, left out of the export: the JSON value the
+    /// parameter holds (given as such or as text holding it); default `object`.
+    #[serde(default, skip_serializing)]
+    pub json_shape: Option<JsonShape>,
+    /// noderun extension for `json` object properties, left out of the export: the only keys
+    /// the object may have (a closed set such as Directus's query parameters); any other key
+    /// is refused by name instead of being dropped.
+    #[serde(default, skip_serializing)]
+    pub json_keys: Option<Vec<String>>,
+}
+
+/// What a `json` parameter holds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum JsonShape {
+    /// A JSON object.
+    #[default]
+    Object,
+    /// A JSON array (a list of keys, of objects to create).
+    Array,
+    /// A JSON object or a JSON array.
+    ObjectOrArray,
 }
 
 /// Parameter value types.
@@ -422,6 +454,11 @@ pub struct LimitProperties {
 }
 
 impl Property {
+    /// The JSON value a `json` property holds.
+    pub fn json_shape(&self) -> JsonShape {
+        self.json_shape.unwrap_or_default()
+    }
+
     /// Whether the value is a secret (`typeOptions.password`).
     pub fn is_secret(&self) -> bool {
         self.type_options.as_ref().is_some_and(|t| t.password)

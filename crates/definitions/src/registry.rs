@@ -95,12 +95,32 @@ pub struct Node {
     /// The n8n node description, with every resource's properties in place.
     pub description: NodeDescription,
     operations: Vec<Operation>,
+    /// Per resource: former operation values and the operation each now names.
+    operation_aliases: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Node {
     /// All operations, in resource and operation order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations
+    }
+
+    /// Replaces a former operation value (an alias from the resource file's
+    /// `operationAliases`) in raw node parameters by the operation it now names; any other
+    /// value is left as it is.
+    pub fn resolve_aliases(&self, parameters: &mut Map<String, Value>) {
+        let (Some(Value::String(resource)), Some(Value::String(operation))) =
+            (parameters.get("resource"), parameters.get("operation"))
+        else {
+            return;
+        };
+        if let Some(target) = self
+            .operation_aliases
+            .get(resource)
+            .and_then(|a| a.get(operation))
+        {
+            parameters.insert("operation".into(), Value::String(target.clone()));
+        }
     }
 
     /// Looks an operation up.
@@ -392,10 +412,14 @@ fn assemble(
         .choices()
         .filter_map(|c| c.value.as_str().map(String::from))
         .collect();
+    let mut aliases = Vec::new();
     for (i, value) in resource_values.iter().enumerate() {
         match resources.iter().position(|(_, r)| &r.resource == value) {
             Some(pos) => {
                 let (file, resource) = resources.remove(pos);
+                for (alias, target) in &resource.operation_aliases {
+                    aliases.push((file.clone(), value.clone(), alias.clone(), target.clone()));
+                }
                 for (index, p) in resource.properties.into_iter().enumerate() {
                     origins.push(Origin {
                         file: file.clone(),
@@ -493,9 +517,37 @@ fn assemble(
             });
         }
     }
+    let mut operation_aliases: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (file, resource, alias, target) in aliases {
+        let exists = |op: &str| {
+            operations
+                .iter()
+                .any(|o| o.resource == resource && o.operation == op)
+        };
+        let message = match target.as_str() {
+            None => Some("must be the value of an operation (a string)".to_string()),
+            Some(t) if !exists(t) => Some(format!("names no operation of '{resource}': '{t}'")),
+            Some(_) if exists(&alias) => Some(format!("'{alias}' is an operation itself")),
+            Some(t) => {
+                operation_aliases
+                    .entry(resource.clone())
+                    .or_default()
+                    .insert(alias.clone(), t.to_string());
+                None
+            }
+        };
+        if let Some(message) = message {
+            problems.push(Problem {
+                file,
+                pointer: format!("/operationAliases/{alias}"),
+                message: format!("operation alias {message}"),
+            });
+        }
+    }
     (problems.len() == before).then_some(Node {
         description,
         operations,
+        operation_aliases,
     })
 }
 
@@ -548,6 +600,17 @@ fn switch_states(
 }
 
 fn check_credential(path: &str, c: &CredentialType, problems: &mut Vec<Problem>) {
+    for (alias, field) in &c.field_aliases {
+        let names = |n: &str| c.properties.iter().any(|p| p.name == n);
+        if !field.as_str().is_some_and(names) || names(alias) {
+            problems.push(Problem {
+                file: path.into(),
+                pointer: format!("/fieldAliases/{alias}"),
+                message: "a field alias must map a name that is not a field to a field's name"
+                    .into(),
+            });
+        }
+    }
     let value = serde_json::to_value(&c.authenticate).unwrap_or_default();
     check_expressions(&value, path, "/authenticate", problems);
     if let Some(test) = &c.test {

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{Choice, CredentialType, NodeDescription, Property, PropertyType, ResourceFile};
+use crate::model::{
+    Choice, CredentialType, JsonShape, NodeDescription, Property, PropertyType, ResourceFile,
+};
 use crate::registry::FileKind;
 
 /// The JSON Schema of the definitions format (draft 2020-12), generated from the model types;
@@ -230,12 +232,22 @@ pub fn property_schema(p: &Property) -> Option<Value> {
             "uniqueItems": true,
             "items": {"enum": p.choices().map(|c| c.value.clone()).collect::<Vec<_>>()},
         }),
-        PropertyType::Json => json!({
-            "anyOf": [
-                {"type": "object"},
-                {"type": "string", "contentMediaType": "application/json", "contentSchema": {"type": "object"}},
-            ]
-        }),
+        PropertyType::Json => {
+            let shape = match (p.json_shape(), &p.json_keys) {
+                (JsonShape::Object, Some(keys)) => {
+                    json!({"type": "object", "propertyNames": {"enum": keys}})
+                }
+                (JsonShape::Object, None) => json!({"type": "object"}),
+                (JsonShape::Array, _) => json!({"type": "array"}),
+                (JsonShape::ObjectOrArray, _) => json!({"type": ["object", "array"]}),
+            };
+            json!({
+                "anyOf": [
+                    shape,
+                    {"type": "string", "contentMediaType": "application/json", "contentSchema": shape},
+                ]
+            })
+        }
         PropertyType::Collection => {
             let props: Map<String, Value> = p
                 .sub_properties()

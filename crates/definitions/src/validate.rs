@@ -124,9 +124,31 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
                 type_name(instance)
             )
         }
-        ValidationErrorKind::AnyOf { .. } if json_property(schema, &path) => {
+        ValidationErrorKind::AnyOf { .. } if !unknown_keys(schema, &path, instance).is_empty() => {
+            let allowed = subschema(schema, &path)
+                .and_then(|s| s.pointer("/anyOf/0/propertyNames/enum"))
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
             format!(
-                "Parameter {name} must be a JSON object (or text holding one); got {} {got}{within}",
+                "Parameter {name} has unknown key{}{within}: {}; the keys it can have: {allowed}",
+                if unknown_keys(schema, &path, instance).len() > 1 {
+                    "s"
+                } else {
+                    ""
+                },
+                unknown_keys(schema, &path, instance).join(", ")
+            )
+        }
+        ValidationErrorKind::AnyOf { .. } if json_property(schema, &path).is_some() => {
+            format!(
+                "Parameter {name} must be {} (or text holding one); got {} {got}{within}",
+                json_property(schema, &path).unwrap_or_default(),
                 type_name(instance)
             )
         }
@@ -171,10 +193,32 @@ fn subschema<'a>(schema: &'a Value, path: &[String]) -> Option<&'a Value> {
     Some(s)
 }
 
-fn json_property(schema: &Value, path: &[String]) -> bool {
-    subschema(schema, path)
-        .and_then(|s| s.get("anyOf"))
-        .is_some_and(|a| a.to_string().contains("application/json"))
+/// The keys of a `json` object that its closed set of keys (`propertyNames`) lacks, quoted.
+fn unknown_keys(schema: &Value, path: &[String], instance: &Value) -> Vec<String> {
+    let (Some(Value::Array(allowed)), Value::Object(given)) = (
+        subschema(schema, path).and_then(|s| s.pointer("/anyOf/0/propertyNames/enum")),
+        instance,
+    ) else {
+        return vec![];
+    };
+    given
+        .keys()
+        .filter(|k| !allowed.iter().any(|a| a == k.as_str()))
+        .map(|k| format!("'{k}'"))
+        .collect()
+}
+
+/// For a `json` property, what it holds ("a JSON object", "a JSON array", ...).
+fn json_property(schema: &Value, path: &[String]) -> Option<&'static str> {
+    let any_of = subschema(schema, path)?.get("anyOf")?;
+    if !any_of.to_string().contains("application/json") {
+        return None;
+    }
+    Some(match any_of.get(0).and_then(|s| s.get("type")) {
+        Some(Value::String(t)) if t == "array" => "a JSON array",
+        Some(Value::Array(_)) => "a JSON object or array",
+        _ => "a JSON object",
+    })
 }
 
 fn property_names(schema: &Value, path: &[String]) -> Vec<String> {

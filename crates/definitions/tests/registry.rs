@@ -286,3 +286,48 @@ fn resources_and_files_must_match() {
         )]
     );
 }
+
+#[test]
+fn operation_and_credential_field_aliases_are_checked() {
+    let problems = problems_after("directus/server.json", |v| {
+        v["operationAliases"] = json!({"pingServer": "pong", "ping": "health", "old": 3});
+    });
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "directus/server.json#/operationAliases/pingServer: operation alias names no operation of 'server': 'pong'",
+            "directus/server.json#/operationAliases/ping: operation alias 'ping' is an operation itself",
+            "directus/server.json#/operationAliases/old: operation alias must be the value of an operation (a string)",
+        ]
+    );
+    let problems = problems_after("credentials/directusApi.json", |v| {
+        v["fieldAliases"] = json!({"token": "apiKey", "url": "accessToken"});
+    });
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "credentials/directusApi.json#/fieldAliases/token: a field alias must map a name that is not a field to a field's name",
+            "credentials/directusApi.json#/fieldAliases/url: a field alias must map a name that is not a field to a field's name",
+        ]
+    );
+}
+
+#[test]
+fn aliases_name_the_current_operation_and_stay_out_of_the_export() {
+    let registry = Registry::from_sources(sources()).unwrap();
+    let node = registry.node("directus").unwrap();
+    let mut parameters = json!({"resource": "server", "operation": "systemInfo"})
+        .as_object()
+        .unwrap()
+        .clone();
+    node.resolve_aliases(&mut parameters);
+    assert_eq!(parameters["operation"], "info");
+    let exported = serde_json::to_string(&node.description).unwrap();
+    for extension in ["operationAliases", "jsonShape", "jsonKeys", "pingServer"] {
+        assert!(!exported.contains(extension), "{extension} is exported");
+    }
+    let credential = serde_json::to_string(registry.credential("directusApi").unwrap()).unwrap();
+    assert!(!credential.contains("fieldAliases"));
+}

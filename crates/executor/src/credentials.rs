@@ -26,6 +26,21 @@ impl Credentials {
         credential_type: &CredentialType,
         mut fields: Map<String, Value>,
     ) -> Result<Credentials, SetupError> {
+        for (alias, field) in &credential_type.field_aliases {
+            let Some(field) = field.as_str() else {
+                continue;
+            };
+            if let Some(value) = fields.remove(alias) {
+                let unset = match fields.get(field) {
+                    None | Some(Value::Null) => true,
+                    Some(Value::String(s)) => s.is_empty(),
+                    Some(_) => false,
+                };
+                if unset {
+                    fields.insert(field.to_string(), value);
+                }
+            }
+        }
         let known: Vec<&str> = credential_type
             .properties
             .iter()

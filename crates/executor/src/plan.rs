@@ -8,8 +8,11 @@
 
 use std::sync::Arc;
 
+use noderun_definitions::coerce::coerce;
 use noderun_definitions::display::{effective_parameters, get_path, is_displayed};
-use noderun_definitions::model::{Method, PostReceive, Property, PropertyType, Routing, SendType};
+use noderun_definitions::model::{
+    JsonShape, Method, PostReceive, Property, PropertyType, Routing, SendType,
+};
 use noderun_definitions::{Node, Operation, Registry};
 use noderun_expression::{Resolvable, Scope, Template, encode_uri_component};
 use serde_json::{Map, Value};
@@ -71,6 +74,8 @@ struct Step {
     value_path: String,
     /// The collection holding the value (`$self`), if any.
     self_path: Option<String>,
+    /// The fixedCollection entry holding the value (`$parent`), if any.
+    parent_path: Option<String>,
     request: Option<Resolvable>,
     send: Option<CompiledSend>,
 }
@@ -92,7 +97,9 @@ pub struct Plan {
     operation: String,
     parameters: Resolvable,
     raw_parameters: Map<String, Value>,
-    json_parameters: Vec<Vec<String>>,
+    /// Indices (in the node's properties) of the properties shown, whose values are coerced.
+    shown: Vec<usize>,
+    json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
     /// `requestDefaults` evaluated once (they may use `$credentials` only).
     defaults: Value,
@@ -132,10 +139,11 @@ impl Plan {
     pub fn new(
         registry: Arc<Registry>,
         node: &str,
-        parameters: Map<String, Value>,
+        mut parameters: Map<String, Value>,
         credentials: Credentials,
     ) -> Result<Plan, SetupError> {
         let n = registry.node(node).map_err(|e| SetupError(e.to_string()))?;
+        n.resolve_aliases(&mut parameters);
         check_names(&n.description.properties, &parameters)?;
         let effective = effective_parameters(&n.description.properties, &parameters);
         let text = |k: &str| {
@@ -150,11 +158,14 @@ impl Plan {
             .map_err(|e| SetupError(e.to_string()))?;
 
         let mut collected = Collected::default();
-        for p in &n.description.properties {
+        let mut shown = Vec::new();
+        for (i, p) in n.description.properties.iter().enumerate() {
             if !effective.contains_key(&p.name) || !is_displayed(p, &effective, &effective) {
                 continue;
             }
-            collect(p, &effective, &[], &mut collected).map_err(|e| setup(e, "routing of"))?;
+            shown.push(i);
+            collect(p, &effective, &[], Holder::None, &mut collected)
+                .map_err(|e| setup(e, "routing of"))?;
         }
         let parameters_resolvable = Resolvable::new(&Value::Object(effective.clone()))
             .map_err(|e| setup(e, "Parameter"))?;
@@ -195,6 +206,7 @@ impl Plan {
             operation,
             parameters: parameters_resolvable,
             raw_parameters: effective,
+            shown,
             json_parameters: collected.json_parameters,
             secret_parameters: collected.secret_parameters,
             defaults,
@@ -281,8 +293,14 @@ impl Plan {
         let Some(Value::Object(mut parameters)) = resolved else {
             return Err(ItemFailure::parameter("", "parameters must be an object"));
         };
-        for path in &self.json_parameters {
-            parse_json_parameter(&mut parameters, path)?;
+        let properties = &self.node().description.properties;
+        for &i in &self.shown {
+            if let Some(value) = parameters.get_mut(&properties[i].name) {
+                coerce(&properties[i], value);
+            }
+        }
+        for (path, shape) in &self.json_parameters {
+            parse_json_parameter(&mut parameters, path, *shape)?;
         }
         if let Err(messages) = self
             .operation()
@@ -345,13 +363,11 @@ impl Plan {
         };
         for step in &self.steps {
             let value = get_path(parameters, &step.value_path);
-            let self_value = step
-                .self_path
-                .as_ref()
-                .and_then(|p| get_path(parameters, p));
+            let at = |path: &Option<String>| path.as_ref().and_then(|p| get_path(parameters, p));
             let scope = Scope {
                 value,
-                self_value,
+                self_value: at(&step.self_path),
+                parent: at(&step.parent_path),
                 ..base_scope
             };
             if let Some(request) = &step.request
@@ -463,18 +479,29 @@ fn undefined_message(path: &str, source: &str, template: &Template, item: &Item)
 struct Collected {
     steps: Vec<Step>,
     response: ResponsePlan,
-    json_parameters: Vec<Vec<String>>,
+    json_parameters: Vec<(Vec<String>, JsonShape)>,
     secret_parameters: Vec<Vec<String>>,
+}
+
+/// What holds a property's value: nothing (a top-level parameter), a collection (`$self`) or a
+/// fixedCollection entry (`$parent`), each given by its dotted path.
+#[derive(Clone)]
+enum Holder {
+    None,
+    Collection(String),
+    Entry(String),
 }
 
 type CompileError = (String, String, noderun_expression::Error);
 
 /// Walks one shown property: its own routing, the routing of the chosen option, and, for
-/// collections, the sub-properties that are set (n8n's `getRequestOptionsFromParameters`).
+/// collections and fixedCollections, the sub-properties that are set (n8n's
+/// `getRequestOptionsFromParameters`).
 fn collect(
     p: &Property,
     values: &Map<String, Value>,
     parent: &[String],
+    holder: Holder,
     into: &mut Collected,
 ) -> Result<(), CompileError> {
     let mut path = parent.to_vec();
@@ -483,19 +510,13 @@ fn collect(
         return Ok(());
     };
     if p.kind == PropertyType::Json {
-        into.json_parameters.push(path.clone());
+        into.json_parameters.push((path.clone(), p.json_shape()));
     }
     if p.is_secret() {
         into.secret_parameters.push(path.clone());
     }
-    let self_path = (!parent.is_empty()).then(|| parent.join("."));
     let push = |routing: &Routing, into: &mut Collected| -> Result<(), CompileError> {
-        let step = compile(
-            routing,
-            path.join("."),
-            self_path.clone(),
-            &mut into.response,
-        )?;
+        let step = compile(routing, path.join("."), holder.clone(), &mut into.response)?;
         into.steps.push(step);
         Ok(())
     };
@@ -513,7 +534,42 @@ fn collect(
         PropertyType::Collection => {
             if let Value::Object(sub_values) = value {
                 for sub in p.sub_properties() {
-                    collect(sub, sub_values, &path, into)?;
+                    collect(
+                        sub,
+                        sub_values,
+                        &path,
+                        Holder::Collection(path.join(".")),
+                        into,
+                    )?;
+                }
+            }
+        }
+        PropertyType::FixedCollection => {
+            let Value::Object(groups) = value else {
+                return Ok(());
+            };
+            let multiple = p.type_options.as_ref().is_some_and(|t| t.multiple_values);
+            for group in p.groups() {
+                let mut entry_path = path.clone();
+                entry_path.push(group.name.clone());
+                let entries: Vec<(Vec<String>, &Map<String, Value>)> = match groups.get(&group.name)
+                {
+                    Some(Value::Array(entries)) if multiple => entries
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, e)| {
+                            let mut at = entry_path.clone();
+                            at.push(i.to_string());
+                            e.as_object().map(|m| (at, m))
+                        })
+                        .collect(),
+                    Some(Value::Object(entry)) if !multiple => vec![(entry_path, entry)],
+                    _ => vec![],
+                };
+                for (at, entry) in entries {
+                    for field in &group.values {
+                        collect(field, entry, &at, Holder::Entry(at.join(".")), into)?;
+                    }
                 }
             }
         }
@@ -525,7 +581,7 @@ fn collect(
 fn compile(
     routing: &Routing,
     value_path: String,
-    self_path: Option<String>,
+    holder: Holder,
     response: &mut ResponsePlan,
 ) -> Result<Step, CompileError> {
     let request = routing
@@ -556,18 +612,25 @@ fn compile(
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or(k).to_string())),
         );
     }
+    let (self_path, parent_path) = match holder {
+        Holder::None => (None, None),
+        Holder::Collection(p) => (Some(p), None),
+        Holder::Entry(p) => (None, Some(p)),
+    };
     Ok(Step {
         value_path,
         self_path,
+        parent_path,
         request,
         send,
     })
 }
 
-/// Parses a `json` parameter given as text; it must hold a JSON object.
+/// Parses a `json` parameter given as text; it must hold a JSON value of its shape.
 fn parse_json_parameter(
     parameters: &mut Map<String, Value>,
     path: &[String],
+    shape: JsonShape,
 ) -> Result<(), ItemFailure> {
     let name = path.join(".");
     let mut slot = parameters.get_mut(&path[0]);
@@ -575,21 +638,36 @@ fn parse_json_parameter(
         slot = slot.and_then(|v| v.get_mut(key));
     }
     let Some(slot) = slot else { return Ok(()) };
+    let expected = match shape {
+        JsonShape::Object => "a JSON object",
+        JsonShape::Array => "a JSON array",
+        JsonShape::ObjectOrArray => "a JSON object or array",
+    };
     if let Value::String(text) = slot {
         if text.trim().is_empty() {
             return Err(ItemFailure::parameter(
                 &name,
-                format!("Missing required parameter: {name} (it is empty; expected a JSON object)"),
+                format!("Missing required parameter: {name} (it is empty; expected {expected})"),
             ));
         }
         let parsed: Value = serde_json::from_str(text).map_err(|e| {
-            ItemFailure::parameter(&name, format!("Parameter '{name}' must be a JSON object; got text that is not valid JSON ({e})"))
+            ItemFailure::parameter(
+                &name,
+                format!(
+                    "Parameter '{name}' must be {expected}; got text that is not valid JSON ({e})"
+                ),
+            )
         })?;
-        if !parsed.is_object() {
+        let fits = match shape {
+            JsonShape::Object => parsed.is_object(),
+            JsonShape::Array => parsed.is_array(),
+            JsonShape::ObjectOrArray => parsed.is_object() || parsed.is_array(),
+        };
+        if !fits {
             return Err(ItemFailure::parameter(
                 &name,
                 format!(
-                    "Parameter '{name}' must be a JSON object; got {}",
+                    "Parameter '{name}' must be {expected}; got {}",
                     short(&parsed)
                 ),
             ));

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use noderun_definitions::Registry;
-use noderun_definitions::model::{Property, PropertyType};
+use noderun_definitions::model::{JsonShape, Property, PropertyType};
 use noderun_executor::{Invocation, Item, Runner, Settings};
 use serde_json::{Map, Value, json};
 use wiremock::matchers::any;
@@ -66,21 +66,26 @@ fn recorded(requests: &[Request]) -> Vec<Value> {
 fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String, Value>> {
     let mut base = state.clone();
     let mut json_as_object = None;
-    for p in properties {
+    // The properties shown in this state first: a name may have another type elsewhere.
+    let shown = noderun_definitions::display::visible_properties(properties, state);
+    let ordered = shown
+        .iter()
+        .map(|&i| &properties[i])
+        .chain(properties.iter());
+    for p in ordered {
         if base.contains_key(&p.name) {
             continue;
         }
         let value = match p.kind {
             PropertyType::String => json!(format!("={{{{ $json.{} }}}}", p.name)),
             PropertyType::Boolean => json!(true),
+            PropertyType::Number if shown.iter().any(|&i| std::ptr::eq(&properties[i], p)) => {
+                json!(7)
+            }
             PropertyType::Json => {
-                json_as_object = Some((
-                    p.name.clone(),
-                    json!({"email": "raw@example.com", "refresh_token": "raw-token", "nested": {"a": [1, 2]}}),
-                ));
-                json!(
-                    "{\"email\": \"raw@example.com\", \"refresh_token\": \"raw-token\", \"nested\": {\"a\": [1, 2]}}"
-                )
+                let object = json_value(p);
+                json_as_object = Some((p.name.clone(), object.clone()));
+                json!(object.to_string())
             }
             _ => continue,
         };
@@ -93,7 +98,6 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
         out.push(c);
     }
     // Each choice of every option inside the shown collections, one case per choice.
-    let shown = noderun_definitions::display::visible_properties(properties, state);
     for p in shown
         .iter()
         .map(|&i| &properties[i])
@@ -128,13 +132,49 @@ fn cases(properties: &[Property], state: &Map<String, Value>) -> Vec<Map<String,
     out
 }
 
+/// A JSON value of a `json` parameter: its shape, with keys it may have.
+fn json_value(p: &Property) -> Value {
+    match (p.json_shape(), &p.json_keys) {
+        (JsonShape::Array, _) => json!([{"field": "id", "type": "integer"}, 2]),
+        (_, Some(keys)) => {
+            assert!(keys.iter().any(|k| k == "filter"), "{} keys", p.name);
+            json!({"filter": {"id": {"_eq": 1}}, "limit": 2, "fields": ["id", "title"], "sort": "-id"})
+        }
+        _ => {
+            json!({"email": "raw@example.com", "refresh_token": "raw-token", "nested": {"a": [1, 2]}})
+        }
+    }
+}
+
 /// A literal value of a collection's field, of the field's type (JSON as compact text, which
-/// both engines send unchanged).
+/// both engines send unchanged; fixedCollections with two entries of their groups).
 fn sample(p: &Property, suffix: &str) -> Value {
     match p.kind {
         PropertyType::Number => json!(7),
         PropertyType::Boolean => json!(true),
+        PropertyType::Json if p.json_shape() == JsonShape::Array => json!("[1,\"b\"]"),
         PropertyType::Json => json!("{\"a\":[1,\"b\"]}"),
+        PropertyType::FixedCollection => {
+            let entry = |n: usize| -> Value {
+                Value::Object(
+                    p.groups()
+                        .flat_map(|g| &g.values)
+                        .map(|v| {
+                            let choice = v.choices().nth(n).map(|c| c.value.clone());
+                            (
+                                v.name.clone(),
+                                choice.unwrap_or_else(|| sample(v, &n.to_string())),
+                            )
+                        })
+                        .collect(),
+                )
+            };
+            Value::Object(
+                p.groups()
+                    .map(|g| (g.name.clone(), json!([entry(0), entry(1)])))
+                    .collect(),
+            )
+        }
         _ => json!(format!("{}-{suffix}", p.name)),
     }
 }

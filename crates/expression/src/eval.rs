@@ -20,6 +20,8 @@ pub struct Scope<'a> {
     pub item_index: usize,
     /// `$self`: the collection holding the parameter being routed.
     pub self_value: Option<&'a Value>,
+    /// `$parent`: the fixedCollection entry holding the parameter being routed.
+    pub parent: Option<&'a Value>,
     /// `$response`: the HTTP response (in post-receive actions).
     pub response: Option<&'a Value>,
 }
@@ -164,6 +166,7 @@ fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
         Var::Credentials => map(scope.credentials),
         Var::ItemIndex => Val::Owned(Value::from(scope.item_index)),
         Var::SelfValue => value(scope.self_value),
+        Var::Parent => value(scope.parent),
         Var::Response => value(scope.response),
     }
 }

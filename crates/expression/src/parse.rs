@@ -28,6 +28,7 @@ pub(crate) enum Var {
     Credentials,
     ItemIndex,
     SelfValue,
+    Parent,
     Response,
 }
 
@@ -521,10 +522,11 @@ impl Parser {
             "$credentials" => Var::Credentials,
             "$itemIndex" => Var::ItemIndex,
             "$self" => Var::SelfValue,
+            "$parent" => Var::Parent,
             "$response" => Var::Response,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self and $response"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent and $response"
                 )));
             }
             other => {
