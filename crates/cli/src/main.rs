@@ -4,7 +4,10 @@
 //! argument parsing, reading and writing NDJSON, logs, progress and exit codes.
 
 mod input;
+mod output;
+mod resume;
 mod run;
+mod signals;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,7 +41,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run items (NDJSON or a JSON array on stdin) through a node; outputs NDJSON on stdout.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Print node descriptions in n8n's format (all nodes as a list, or one with --node).
     Definitions(DefinitionsArgs),
     /// Print an operation's JSON Schema, or write them all with --all --out DIR.
@@ -90,7 +93,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e.to_string()),
     };
     let result = match cli.command {
-        Command::Run(args) => return run::run(registry, args),
+        Command::Run(args) => return run::run(registry, *args),
         Command::Definitions(args) => definitions(&registry, &args),
         Command::Schema(args) => schema(&registry, &args),
     };

@@ -1,17 +1,25 @@
 //! `noderun run`: items from stdin (or --input) through a node, outputs as NDJSON.
 
+use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use noderun_definitions::Registry;
-use noderun_executor::{FailureKind, Invocation, OnError, Output, Runner, Settings};
+use noderun_executor::{Cancel, FailureKind, Invocation, OnError, Runner, Settings, Summary};
 use serde_json::{Map, Value};
 
+use crate::output::{Lost, Target};
+use crate::signals::{Signals, Stop};
 use crate::{EXIT_USAGE, fail};
+
+/// Exit code when an output could not be written (closed pipe, full disk): some items took
+/// effect without their outputs being delivered (they are listed on stderr).
+const EXIT_OUTPUT: u8 = 3;
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
@@ -72,6 +80,15 @@ pub(crate) struct RunArgs {
     /// Resolve and validate each item and print the request it would send, without sending.
     #[arg(long)]
     dry_run: bool,
+    /// Seconds the items in flight get to finish after SIGINT, SIGTERM or SIGHUP (or a failed
+    /// output) before they are aborted; a second signal aborts them at once.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    grace: f64,
+    /// The outputs (main or error output) of an earlier, interrupted run of the same input: the
+    /// items they hold are skipped. When it is also --output/--error-output, outputs are appended
+    /// to it. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    resume: Vec<PathBuf>,
     /// No progress bar and no summary line.
     #[arg(short, long)]
     quiet: bool,
@@ -270,13 +287,77 @@ fn invocation(args: &RunArgs, registry: &Registry) -> Result<Invocation, String>
     })
 }
 
-fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, String> {
-    Ok(match path {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    })
+/// The outputs, opened: stdout or --output, and --error-output; and the items done by earlier
+/// runs (--resume), whose files are appended to when they are also an output.
+struct Outputs {
+    main: Target,
+    error: Option<Target>,
+    done: BTreeSet<usize>,
+}
+
+fn open_outputs(args: &RunArgs) -> Result<Outputs, String> {
+    let resumed = |path: Option<&PathBuf>| {
+        path.is_some_and(|p| args.resume.iter().any(|r| crate::resume::same_file(r, p)))
+    };
+    let stdout = Path::new("/dev/stdout");
+    let mut done = BTreeSet::new();
+    for path in &args.resume {
+        if args.output.is_none() && crate::resume::same_file(path, stdout) && !stdout_appends() {
+            return Err(format!(
+                "--resume {0} reads the file stdout replaces (the shell emptied it already): write with >> {0} or --output {0}",
+                path.display()
+            ));
+        }
+        let appended = [args.output.as_deref(), args.error_output.as_deref()]
+            .into_iter()
+            .flatten()
+            .chain(args.output.is_none().then_some(stdout))
+            .any(|o| crate::resume::same_file(path, o));
+        if let Some(text) = crate::resume::read_done(path, appended, &mut done)? {
+            note(&format!("noderun: {text}"));
+        }
+    }
+    let main = match &args.output {
+        Some(p) => Target::file(p, resumed(Some(p)))?,
+        None => Target::stdout()?,
+    };
+    let error = args
+        .error_output
+        .as_ref()
+        .map(|p| Target::file(p, resumed(Some(p))))
+        .transpose()?;
+    Ok(Outputs { main, error, done })
+}
+
+/// Whether stdout was opened for appending (`>>`).
+fn stdout_appends() -> bool {
+    // SAFETY: F_GETFL reads the flags of descriptor 1; no memory is passed.
+    let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
+    flags >= 0 && flags & libc::O_APPEND != 0
+}
+
+/// A line on stderr; a closed stderr (after SIGHUP) is no reason to fail.
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Indices as ranges: `1-3, 7, 9-10`.
+fn ranges(indices: &[usize]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < indices.len() {
+        let start = indices[i];
+        while i + 1 < indices.len() && indices[i + 1] == indices[i] + 1 {
+            i += 1;
+        }
+        parts.push(if indices[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", indices[i])
+        });
+        i += 1;
+    }
+    parts.join(", ")
 }
 
 pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
@@ -284,6 +365,10 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return fail(&e),
     };
+    if !(args.grace.is_finite() && args.grace >= 0.0) {
+        return fail("--grace must be a number of seconds, 0 or more");
+    }
+    let grace = Duration::from_secs_f64(args.grace);
     // One thread: the per-item work is small and requests overlap as futures; a multi-threaded
     // runtime spent most of its time waking threads (almost twice the CPU per item at
     // concurrency 1, see docs/benchmarks.md).
@@ -299,16 +384,15 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => return fail(&e.to_string()),
         };
-        let (mut out, mut err_out) = match (
-            open_output(args.output.as_ref()),
-            args.error_output
-                .as_ref()
-                .map(|p| open_output(Some(p)))
-                .transpose(),
-        ) {
-            (Ok(o), Ok(e)) => (o, e),
-            (Err(e), _) | (_, Err(e)) => return fail(&e),
+        let mut outputs = match open_outputs(&args) {
+            Ok(o) => o,
+            Err(e) => return fail(&e),
         };
+        let last_done = outputs.done.last().copied();
+        let cancel = Cancel::new();
+        let runner = runner
+            .with_cancel(cancel.clone())
+            .skipping(std::mem::take(&mut outputs.done));
         let reader: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> = match &args.input {
             Some(p) => match tokio::fs::File::open(p).await {
                 Ok(f) => Box::new(tokio::io::BufReader::with_capacity(1 << 16, f)),
@@ -319,71 +403,148 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
                 tokio::io::stdin(),
             )),
         };
+        let mut signals = match Signals::install() {
+            Ok(s) => s,
+            Err(e) => return fail(&e),
+        };
         let input = match crate::input::open(reader).await {
             Ok(input) => input,
             Err(e) => return fail(&e),
         };
         let progress = progress_bar(args.quiet);
-        let mut write_error = None;
-        let mut write = |target: &mut dyn Write, item: &noderun_executor::Item| {
-            if write_error.is_none() {
-                let line = serde_json::to_string(item).expect("items serialize");
-                if let Err(e) = writeln!(target, "{line}") {
-                    write_error = Some(e);
+        let (summary, signal) = {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let counter = progress.clone();
+            let run = runner.run_stream(input, move |output| {
+                counter.inc(1);
+                // The writer stops receiving only after the run is over.
+                let _ = tx.send(output);
+            });
+            let write = crate::output::write(rx, &mut outputs.main, outputs.error.as_mut(), || {
+                cancel.stop(grace)
+            });
+            let mut work = pin!(async { tokio::join!(run, write).0 });
+            let mut signal = None;
+            loop {
+                tokio::select! {
+                    summary = &mut work => break (summary, signal),
+                    stop = signals.recv() => progress.suspend(|| {
+                        if signal.is_none() {
+                            signal = Some(stop);
+                            note(&format!(
+                                "noderun: {}: stopping: no new item starts, the items in flight get {}s to finish ({} again to abort them)",
+                                stop.name(), args.grace, stop.name()
+                            ));
+                            cancel.stop(grace);
+                        } else {
+                            note(&format!("noderun: {}: aborting the items in flight", stop.name()));
+                            cancel.abort();
+                        }
+                    }),
                 }
             }
         };
-        let summary = runner
-            .run_stream(input, |o| {
-                deliver(o, &mut out, &mut err_out, &mut write, &progress)
-            })
-            .await;
         progress.finish_and_clear();
-        let flushed = out
-            .flush()
-            .and_then(|()| err_out.as_mut().map_or(Ok(()), |e| e.flush()));
-        if let Some(e) = write_error.or(flushed.err()) {
-            return fail(&format!("cannot write the output: {e}"));
+        let lost: Vec<(String, Lost)> = [Some(outputs.main), outputs.error]
+            .into_iter()
+            .flatten()
+            .filter_map(Target::into_lost)
+            .collect();
+        if let Some(last) = last_done.filter(|l| *l >= summary.items && !summary.unread_input) {
+            note(&format!(
+                "noderun: warning: --resume names item {last}, but the input has {} items: is it the output of this input?",
+                summary.items
+            ));
         }
-        if !args.quiet {
-            eprintln!(
-                "noderun: {} item{}: {} succeeded, {} failed, {} not run in {:.2}s",
-                summary.items,
-                if summary.items == 1 { "" } else { "s" },
-                summary.succeeded,
-                summary.failed,
-                summary.not_run,
-                summary.elapsed.as_secs_f64()
-            );
-        }
-        match summary.stopped {
-            None => ExitCode::SUCCESS,
-            Some(stop) => {
-                eprintln!("noderun: error: {stop}");
-                if stop.failure.kind == FailureKind::Input {
-                    ExitCode::from(EXIT_USAGE)
-                } else {
-                    ExitCode::from(1)
-                }
-            }
-        }
+        report(&args, &summary, signal, &lost)
     })
 }
 
-fn deliver(
-    output: Output,
-    out: &mut Box<dyn Write>,
-    err_out: &mut Option<Box<dyn Write>>,
-    write: &mut impl FnMut(&mut dyn Write, &noderun_executor::Item),
-    progress: &indicatif::ProgressBar,
-) {
-    progress.inc(1);
-    match output {
-        Output::Main(item) => write(out.as_mut(), &item),
-        Output::Error(item) => {
-            if let Some(e) = err_out.as_mut() {
-                write(e.as_mut(), &item);
-            }
+/// The summary and what went wrong on stderr; the exit code.
+fn report(
+    args: &RunArgs,
+    summary: &Summary,
+    signal: Option<Stop>,
+    lost: &[(String, Lost)],
+) -> ExitCode {
+    if !args.quiet {
+        let plural = if summary.items == 1 { "" } else { "s" };
+        let skipped = if args.resume.is_empty() {
+            String::new()
+        } else {
+            format!("{} done earlier, ", summary.skipped)
+        };
+        let interrupted = match summary.interrupted.len() {
+            0 => String::new(),
+            n => format!("{n} interrupted, "),
+        };
+        let unread = if summary.unread_input {
+            " (and the unread rest of the input)"
+        } else {
+            ""
+        };
+        note(&format!(
+            "noderun: {} item{plural}: {skipped}{} succeeded, {} failed, {interrupted}{} not run{unread} in {:.2}s",
+            summary.items,
+            summary.succeeded,
+            summary.failed,
+            summary.not_run,
+            summary.elapsed.as_secs_f64()
+        ));
+    }
+    if let Some(stop) = signal {
+        note(&format!("noderun: stopped by {}", stop.name()));
+    }
+    if !summary.interrupted.is_empty() {
+        note(&format!(
+            "noderun: interrupted: item{} {} {} sent, {} outcome is unknown (no output)",
+            if summary.interrupted.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            ranges(&summary.interrupted),
+            if summary.interrupted.len() == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            if summary.interrupted.len() == 1 {
+                "its"
+            } else {
+                "their"
+            },
+        ));
+    }
+    for (name, lost) in lost {
+        if let Some(e) = &lost.error {
+            note(&format!("noderun: error: cannot write to {name}: {e}"));
+        }
+        if !lost.succeeded.is_empty() {
+            note(&format!(
+                "noderun: not delivered: the outputs of items that succeeded (their requests took effect): {}",
+                ranges(&lost.succeeded)
+            ));
+        }
+        if !lost.failed.is_empty() {
+            note(&format!(
+                "noderun: not delivered: the error items of items that failed: {}",
+                ranges(&lost.failed)
+            ));
+        }
+    }
+    if let Some(stop) = &summary.stopped {
+        note(&format!("noderun: error: {stop}"));
+    }
+    if !lost.is_empty() {
+        ExitCode::from(EXIT_OUTPUT)
+    } else if let Some(signal) = signal {
+        ExitCode::from(signal.exit_code())
+    } else {
+        match &summary.stopped {
+            None => ExitCode::SUCCESS,
+            Some(stop) if stop.failure.kind == FailureKind::Input => ExitCode::from(EXIT_USAGE),
+            Some(_) => ExitCode::from(1),
         }
     }
 }

@@ -36,9 +36,16 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! A run can be cancelled the way n8n cancels an execution: give the runner a [`Cancel`]
+//! ([`Runner::with_cancel`]) and call [`Cancel::stop`] (no new item starts, the items in flight
+//! get a grace period, then are aborted) or [`Cancel::abort`] from any task or thread. Outputs of
+//! completed items are always delivered; [`Summary`] accounts for every input item (succeeded,
+//! failed, interrupted with the outcome unknown, not run, skipped by [`Runner::skipping`]).
 
 #![deny(missing_docs)]
 
+mod cancel;
 mod credentials;
 mod error;
 mod item;
@@ -48,6 +55,7 @@ mod run;
 mod settings;
 mod transport;
 
+pub use cancel::Cancel;
 pub use credentials::Credentials;
 pub use error::{FailureKind, ItemFailure, SetupError, StopError};
 pub use item::{Item, ItemError, PairedItem};

@@ -1,13 +1,15 @@
 //! Running items: one outcome per item, in input order, with bounded concurrency.
 
+use std::collections::{BTreeSet, VecDeque};
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::stream::{FuturesOrdered, Stream, StreamExt};
+use futures::stream::{FuturesUnordered, Stream, StreamExt};
 use noderun_definitions::Registry;
 use serde_json::{Map, Value};
 
+use crate::cancel::{Cancel, State};
 use crate::credentials::Credentials;
 use crate::error::{FailureKind, ItemFailure, SetupError, StopError};
 use crate::item::{Item, PairedItem};
@@ -50,19 +52,30 @@ pub enum Output {
     Error(Item),
 }
 
-/// What became of every input item.
+/// What became of every input item: `items` = `skipped` + `succeeded` + `failed` +
+/// `interrupted.len()` + `not_run`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Summary {
     /// Input items read.
     pub items: usize,
+    /// Items skipped because an earlier run did them ([`Runner::skipping`]).
+    pub skipped: usize,
     /// Items that succeeded.
     pub succeeded: usize,
     /// Items that failed (continued or not).
     pub failed: usize,
+    /// Items sent but still in flight when a cancelled run was aborted, by input index, in
+    /// order: their outcome is unknown (the request may have taken effect), they have no output.
+    pub interrupted: Vec<usize>,
     /// Items not started because the run stopped.
     pub not_run: usize,
     /// The failure that stopped the run, if one did.
     pub stopped: Option<StopError>,
+    /// Whether the run was cancelled ([`Cancel`]) before it had settled every input item.
+    pub cancelled: bool,
+    /// Whether the input was left unread: the run was aborted before the rest of the input could
+    /// be counted (`items` and `not_run` count only what was read).
+    pub unread_input: bool,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -84,7 +97,12 @@ pub struct Runner {
     plan: Arc<Plan>,
     transport: Transport,
     settings: Settings,
+    cancel: Cancel,
+    skip: Arc<BTreeSet<usize>>,
 }
+
+/// What processing one item gave: its output items, or why it failed.
+type Outcome = Result<Vec<Map<String, Value>>, ItemFailure>;
 
 impl Runner {
     /// Prepares a run.
@@ -122,7 +140,24 @@ impl Runner {
             plan: Arc::new(plan),
             transport,
             settings: invocation.settings,
+            cancel: Cancel::new(),
+            skip: Arc::default(),
         })
+    }
+
+    /// This runner with a cancellation signal: its runs stop as [`Cancel`] describes when it
+    /// fires. Clone the runner per execution to give each its own signal.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Runner {
+        self.cancel = cancel;
+        self
+    }
+
+    /// This runner skipping the input items at these indices (their outputs were delivered by an
+    /// earlier, interrupted run of the same input): they are neither processed nor output, and
+    /// count as [`Summary::skipped`]. The other items keep their input index in `pairedItem`.
+    pub fn skipping(mut self, done: impl IntoIterator<Item = usize>) -> Runner {
+        self.skip = Arc::new(done.into_iter().collect());
+        self
     }
 
     /// The plan (for validation-only use: [`Plan::parameters_for`]).
@@ -218,6 +253,8 @@ impl Runner {
     /// Without continue-on-fail the first failing item (in input order) stops the run: no new
     /// item starts, items already in flight finish and their outputs are delivered (a refresh
     /// that happened must not lose its rotated token), the remaining input is counted as not run.
+    /// A [`Cancel`] ([`Runner::with_cancel`]) stops it the same way, and aborts what is still in
+    /// flight at its deadline.
     pub async fn run_stream<S, F>(&self, input: S, mut deliver: F) -> Summary
     where
         S: Stream<Item = Result<Item, String>>,
@@ -225,38 +262,69 @@ impl Runner {
     {
         let started = Instant::now();
         let mut input = pin!(input);
-        let mut in_flight = FuturesOrdered::new();
+        let mut control = self.cancel.watch();
+        let mut in_flight = FuturesUnordered::new();
+        let mut order = Started::default();
         let mut summary = Summary::default();
         let mut exhausted = false;
         let concurrency = self.settings.concurrency.max(1);
-        loop {
-            let can_pull = summary.stopped.is_none() && !exhausted && in_flight.len() < concurrency;
+        let aborted = loop {
+            if exhausted && order.is_empty() {
+                break false;
+            }
+            let state = *control.borrow_and_update();
+            let deadline = match state {
+                State::Running => None,
+                State::Stopping(deadline) => {
+                    summary.cancelled = true;
+                    deadline
+                }
+            };
+            let starting = state == State::Running && summary.stopped.is_none();
+            let can_pull = !exhausted && (!starting || order.len() < concurrency);
             tokio::select! {
                 biased;
                 Some((index, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                    self.settle(index, result, &mut summary, &mut deliver);
+                    order.complete(index, result);
+                    while let Some((index, result)) = order.pop_ready() {
+                        self.settle(index, result, &mut summary, &mut deliver);
+                    }
                 }
+                () = until(deadline) => break true,
                 entry = input.next(), if can_pull => match entry {
+                    None => exhausted = true,
                     Some(entry) => {
                         let index = summary.items;
                         summary.items += 1;
-                        in_flight.push_back(async move {
-                            let result = match entry {
-                                Ok(item) => self.process(index, &item).await,
-                                Err(reason) => Err(ItemFailure::new(FailureKind::Input, reason)),
-                            };
-                            (index, result)
-                        });
+                        if self.skip.contains(&index) {
+                            summary.skipped += 1;
+                        } else if !starting {
+                            summary.not_run += 1;
+                        } else {
+                            order.start(index);
+                            in_flight.push(async move {
+                                let result = match entry {
+                                    Ok(item) => self.process(index, &item).await,
+                                    Err(reason) => Err(ItemFailure::new(FailureKind::Input, reason)),
+                                };
+                                (index, result)
+                            });
+                        }
                     }
-                    None => exhausted = true,
                 },
-                else => break,
+                // Wakes the loop when the signal fires while it waits.
+                _ = control.changed() => {}
             }
-        }
-        if summary.stopped.is_some() {
-            while input.next().await.is_some() {
-                summary.items += 1;
-                summary.not_run += 1;
+        };
+        if aborted {
+            // What completed is delivered; what is still in flight is dropped, outcome unknown.
+            summary.unread_input = !exhausted;
+            drop(in_flight);
+            for (index, result) in order.0 {
+                match result {
+                    Some(result) => self.settle(index, result, &mut summary, &mut deliver),
+                    None => summary.interrupted.push(index),
+                }
             }
         }
         summary.elapsed = started.elapsed();
@@ -266,7 +334,7 @@ impl Runner {
     fn settle<F: FnMut(Output)>(
         &self,
         index: usize,
-        result: Result<Vec<Map<String, Value>>, ItemFailure>,
+        result: Outcome,
         summary: &mut Summary,
         deliver: &mut F,
     ) {
@@ -333,5 +401,44 @@ impl Runner {
             error,
             summary,
         }
+    }
+}
+
+/// Waits until the deadline; without one, forever.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The items started and not yet delivered, in input order, with the outcome of those that
+/// completed: an outcome waits here until every item before it is delivered.
+#[derive(Default)]
+struct Started(VecDeque<(usize, Option<Outcome>)>);
+
+impl Started {
+    fn start(&mut self, index: usize) {
+        self.0.push_back((index, None));
+    }
+
+    fn complete(&mut self, index: usize, outcome: Outcome) {
+        if let Ok(at) = self.0.binary_search_by_key(&index, |(i, _)| *i) {
+            self.0[at].1 = Some(outcome);
+        }
+    }
+
+    /// The first item's outcome, once it has completed.
+    fn pop_ready(&mut self) -> Option<(usize, Outcome)> {
+        self.0.front()?.1.as_ref()?;
+        self.0.pop_front().and_then(|(i, o)| Some((i, o?)))
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }

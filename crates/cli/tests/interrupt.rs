@@ -1,0 +1,441 @@
+//! Interrupted runs lose nothing: the `noderun` binary against a slow local server that records
+//! which requests it received and answered, stopped by real signals (SIGINT, SIGTERM, a second
+//! signal), writing into a pipe that closes (`| head -1`) and onto a full disk (`/dev/full`),
+//! resumed with `--resume`; and outputs that reach the reader while the run goes on.
+//!
+//! Every item is a refresh of `t<i>`; the server answers item `i` after the delay the case gives
+//! it. Each case asserts the exact stdout, stderr (the wall time masked) and exit code, and that
+//! every item whose request the server answered has its output, or is listed as not delivered.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// What the server saw: per item, requests received and answers written.
+#[derive(Default)]
+struct Log {
+    received: BTreeMap<usize, usize>,
+    answered: BTreeMap<usize, usize>,
+}
+
+struct Server {
+    url: String,
+    log: Arc<(Mutex<Log>, Condvar)>,
+}
+
+impl Server {
+    /// A server answering item `i` after `delay(i)`.
+    fn start(delay: impl Fn(usize) -> Duration + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let log: Arc<(Mutex<Log>, Condvar)> = Arc::default();
+        let delay = Arc::new(delay);
+        let shared = log.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, delay) = (shared.clone(), delay.clone());
+                std::thread::spawn(move || serve(stream, &log, &*delay));
+            }
+        });
+        Server { url, log }
+    }
+
+    /// Waits (at most 10 s) until `done` holds for the log.
+    fn wait_for(&self, what: &str, done: impl Fn(&Log) -> bool) {
+        let (lock, changed) = &*self.log;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut log = lock.lock().unwrap();
+        while !done(&log) {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("the server never saw {what}"));
+            log = changed.wait_timeout(log, left).unwrap().0;
+        }
+    }
+
+    fn wait_received(&self, items: &[usize]) {
+        self.wait_for(&format!("requests for items {items:?}"), |log| {
+            items.iter().all(|i| log.received.contains_key(i))
+        });
+    }
+
+    fn received(&self) -> BTreeMap<usize, usize> {
+        self.log.0.lock().unwrap().received.clone()
+    }
+
+    fn answered(&self) -> Vec<usize> {
+        self.log
+            .0
+            .lock()
+            .unwrap()
+            .answered
+            .keys()
+            .copied()
+            .collect()
+    }
+}
+
+/// One connection: HTTP/1.1 requests, kept alive, each answered after its item's delay.
+fn serve(stream: TcpStream, log: &(Mutex<Log>, Condvar), delay: &dyn Fn(usize) -> Duration) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut writer = stream;
+    loop {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().expect("a length");
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
+        let index: usize = body["refresh_token"].as_str().expect("a token")[1..]
+            .parse()
+            .expect("t<i>");
+        let (lock, changed) = log;
+        *lock.lock().unwrap().received.entry(index).or_default() += 1;
+        changed.notify_all();
+        std::thread::sleep(delay(index));
+        let answer = format!(
+            r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
+        );
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
+        changed.notify_all();
+    }
+}
+
+/// The output line of item `i`.
+fn output(i: usize) -> String {
+    format!(
+        r#"{{"json":{{"access_token":"a{i}","refresh_token":"r{i}","expires":900000}},"pairedItem":{{"item":{i}}}}}"#
+    ) + "\n"
+}
+
+fn outputs(items: impl IntoIterator<Item = usize>) -> String {
+    items.into_iter().map(output).collect()
+}
+
+/// A fresh directory with `items.ndjson` holding `n` items `{"rt": "t<i>"}`.
+fn workdir(name: &str, n: usize) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("noderun-interrupt-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let items: String = (0..n).map(|i| format!("{{\"rt\":\"t{i}\"}}\n")).collect();
+    std::fs::write(dir.join("items.ndjson"), items).expect("input");
+    dir
+}
+
+/// `noderun run` refreshing the items of `dir` against `server`, with `extra` arguments.
+fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_noderun"));
+    command
+        .args([
+            "run",
+            "directus",
+            "--resource",
+            "auth",
+            "--operation",
+            "refreshToken",
+        ])
+        .args(["--parameters", r#"{"refreshToken":"={{ $json.rt }}"}"#])
+        .arg("--input")
+        .arg(dir.join("items.ndjson"))
+        .args(extra)
+        .env("DIRECTUS_URL", &server.url)
+        .env_remove("DIRECTUS_TOKEN")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Exit code, stdout and stderr lines (the wall time masked as `Ts`).
+fn finish(child: Child) -> (i32, String, Vec<String>) {
+    let out = child.wait_with_output().expect("noderun runs");
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines = stderr
+        .lines()
+        .map(|l| match l.rfind(" in ") {
+            Some(at) if l.ends_with('s') && l[at + 4..l.len() - 1].parse::<f64>().is_ok() => {
+                format!("{} in Ts", &l[..at])
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    (
+        out.status.code().expect("an exit code"),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+        lines,
+    )
+}
+
+fn kill(child: &Child, signal: libc::c_int) {
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped yet.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+/// Items 0-4 answer at once, 5-7 after `slow` (6 after 100 ms when `six_quick`), 8-9 at once.
+fn slow_middle(slow: Duration, six_quick: bool) -> Server {
+    Server::start(move |i| match i {
+        6 if six_quick => Duration::from_millis(100),
+        5..=7 => slow,
+        _ => Duration::ZERO,
+    })
+}
+
+#[test]
+fn sigint_lets_the_items_in_flight_finish_and_starts_no_other() {
+    let server = slow_middle(Duration::from_millis(800), false);
+    let dir = workdir("sigint", 10);
+    let child = command(&server, &dir, &["--concurrency", "3"])
+        .spawn()
+        .expect("starts");
+    server.wait_received(&[5, 6, 7]);
+    kill(&child, libc::SIGINT);
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(stdout, outputs(0..8));
+    assert_eq!(
+        stderr,
+        [
+            "noderun: SIGINT: stopping: no new item starts, the items in flight get 5s to finish (SIGINT again to abort them)",
+            "noderun: 10 items: 8 succeeded, 0 failed, 2 not run in Ts",
+            "noderun: stopped by SIGINT",
+        ]
+    );
+    assert_eq!(code, 130);
+    assert_eq!(server.answered(), (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn sigterm_aborts_what_is_still_in_flight_after_the_grace_period() {
+    // 5 and 7 never answer in time; 6 answers, after 5 was sent: its output is still written.
+    let server = slow_middle(Duration::from_secs(20), true);
+    let dir = workdir("sigterm", 10);
+    let child = command(&server, &dir, &["--concurrency", "3", "--grace", "0.5"])
+        .spawn()
+        .expect("starts");
+    server.wait_for("the answer to item 6", |log| {
+        log.answered.contains_key(&6) && log.received.contains_key(&7)
+    });
+    let signalled = Instant::now();
+    kill(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child);
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    assert_eq!(stdout, outputs([0, 1, 2, 3, 4, 6]));
+    assert_eq!(
+        stderr,
+        [
+            "noderun: SIGTERM: stopping: no new item starts, the items in flight get 0.5s to finish (SIGTERM again to abort them)",
+            "noderun: 10 items: 6 succeeded, 0 failed, 2 interrupted, 2 not run in Ts",
+            "noderun: stopped by SIGTERM",
+            "noderun: interrupted: items 5, 7 were sent, their outcome is unknown (no output)",
+        ]
+    );
+    assert_eq!(code, 143);
+    assert_eq!(server.answered(), [0, 1, 2, 3, 4, 6]);
+}
+
+#[test]
+fn a_second_signal_skips_the_grace_period_and_still_writes_what_is_complete() {
+    let server = slow_middle(Duration::from_secs(20), true);
+    let dir = workdir("twice", 10);
+    let child = command(&server, &dir, &["--concurrency", "3", "--grace", "60"])
+        .spawn()
+        .expect("starts");
+    server.wait_for("the answer to item 6", |log| {
+        log.answered.contains_key(&6) && log.received.contains_key(&7)
+    });
+    let signalled = Instant::now();
+    kill(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, libc::SIGINT);
+    let (code, stdout, stderr) = finish(child);
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    assert_eq!(stdout, outputs([0, 1, 2, 3, 4, 6]));
+    assert_eq!(
+        stderr,
+        [
+            "noderun: SIGINT: stopping: no new item starts, the items in flight get 60s to finish (SIGINT again to abort them)",
+            "noderun: SIGINT: aborting the items in flight",
+            "noderun: 10 items: 6 succeeded, 0 failed, 2 interrupted, 2 not run in Ts",
+            "noderun: stopped by SIGINT",
+            "noderun: interrupted: items 5, 7 were sent, their outcome is unknown (no output)",
+        ]
+    );
+    assert_eq!(code, 130);
+}
+
+#[test]
+fn a_closed_pipe_stops_the_run_and_names_the_items_whose_outputs_were_lost() {
+    let server = Server::start(|_| Duration::from_millis(200));
+    let dir = workdir("head", 10);
+    let mut head = Command::new("head")
+        .arg("-1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("head starts");
+    let pipe = head.stdin.take().expect("head's stdin");
+    let child = command(&server, &dir, &[])
+        .stdout(Stdio::from(pipe))
+        .spawn()
+        .expect("starts");
+    let (code, _, stderr) = finish(child);
+    let head = head.wait_with_output().expect("head ends");
+    assert_eq!(String::from_utf8(head.stdout).unwrap(), output(0));
+    // Item 1's output met the closed pipe; item 2 was in flight by then and finished.
+    assert_eq!(
+        stderr,
+        [
+            "noderun: 10 items: 3 succeeded, 0 failed, 7 not run in Ts",
+            "noderun: error: cannot write to stdout: Broken pipe (os error 32)",
+            "noderun: not delivered: the outputs of items that succeeded (their requests took effect): 1-2",
+        ]
+    );
+    assert_eq!(code, 3);
+    assert_eq!(server.answered(), [0, 1, 2]);
+}
+
+#[test]
+fn a_full_disk_stops_the_run_and_names_the_items_whose_outputs_were_lost() {
+    let server = Server::start(|_| Duration::ZERO);
+    let dir = workdir("full", 3);
+    let child = command(&server, &dir, &["--output", "/dev/full"])
+        .spawn()
+        .expect("starts");
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        [
+            "noderun: 3 items: 2 succeeded, 0 failed, 1 not run in Ts",
+            "noderun: error: cannot write to /dev/full: No space left on device (os error 28)",
+            "noderun: not delivered: the outputs of items that succeeded (their requests took effect): 0-1",
+        ]
+    );
+    assert_eq!(code, 3);
+    assert_eq!(server.answered(), [0, 1]);
+}
+
+#[test]
+fn outputs_reach_the_reader_while_later_items_are_still_running() {
+    let server = Server::start(|i| Duration::from_secs(if i == 1 { 3 } else { 0 }));
+    let dir = workdir("flow", 2);
+    let mut child = command(&server, &dir, &[]).spawn().expect("starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a line");
+    assert_eq!(first, output(0));
+    assert_eq!(
+        server.answered(),
+        [0],
+        "item 0's output arrived while item 1 was still waiting for its answer"
+    );
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("the rest");
+    assert_eq!(rest, output(1));
+    let (code, _, stderr) = finish(child);
+    assert_eq!(code, 0);
+    assert_eq!(
+        stderr,
+        ["noderun: 2 items: 2 succeeded, 0 failed, 0 not run in Ts"]
+    );
+}
+
+#[test]
+fn resume_skips_the_items_an_interrupted_run_wrote_and_appends_the_rest() {
+    let server = slow_middle(Duration::from_millis(800), false);
+    let dir = workdir("resume", 10);
+    let out = dir.join("out.ndjson");
+    let out_arg = out.to_str().unwrap();
+    let args = [
+        "--concurrency",
+        "3",
+        "--output",
+        out_arg,
+        "--resume",
+        out_arg,
+    ];
+    let child = command(&server, &dir, &args).spawn().expect("starts");
+    server.wait_received(&[5, 6, 7]);
+    kill(&child, libc::SIGINT);
+    let (code, _, stderr) = finish(child);
+    assert_eq!(code, 130);
+    assert_eq!(
+        stderr[1],
+        "noderun: 10 items: 0 done earlier, 8 succeeded, 0 failed, 2 not run in Ts"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), outputs(0..8));
+
+    // The same command again: only items 8 and 9 run.
+    let (code, stdout, stderr) = finish(command(&server, &dir, &args).spawn().expect("starts"));
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    assert_eq!(
+        stderr,
+        ["noderun: 10 items: 8 done earlier, 2 succeeded, 0 failed, 0 not run in Ts"]
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), outputs(0..10));
+    assert_eq!(server.received(), (0..10).map(|i| (i, 1)).collect());
+}
+
+#[test]
+fn resume_through_stdout_needs_an_appending_redirection() {
+    let server = Server::start(|_| Duration::ZERO);
+    let dir = workdir("redirect", 4);
+    let out = dir.join("out.ndjson");
+    let shell = |redirect: &str| {
+        std::fs::write(&out, outputs(0..2)).unwrap();
+        let noderun = format!(
+            "'{}' run directus --resource auth --operation refreshToken --parameters '{{\"refreshToken\":\"={{{{ $json.rt }}}}\"}}' --input '{}' --resume '{}' {redirect} '{}'",
+            env!("CARGO_BIN_EXE_noderun"),
+            dir.join("items.ndjson").display(),
+            out.display(),
+            out.display(),
+        );
+        let mut sh = Command::new("sh");
+        sh.args(["-c", &noderun])
+            .env("DIRECTUS_URL", &server.url)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        finish(sh.spawn().expect("sh starts"))
+    };
+    let (code, _, stderr) = shell(">");
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        [format!(
+            "noderun: error: --resume {0} reads the file stdout replaces (the shell emptied it already): write with >> {0} or --output {0}",
+            out.display()
+        )]
+    );
+    let (code, _, stderr) = shell(">>");
+    assert_eq!(code, 0, "{stderr:?}");
+    assert_eq!(
+        stderr,
+        ["noderun: 4 items: 2 done earlier, 2 succeeded, 0 failed, 0 not run in Ts"]
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), outputs(0..4));
+    assert_eq!(server.received(), [(2, 1), (3, 1)].into());
+}

@@ -1,0 +1,276 @@
+//! Cancelling runs (`Cancel`) and skipping items done earlier (`Runner::skipping`): which items
+//! run, which outputs are delivered, and the exact accounting in `Summary`.
+//!
+//! Items are refreshes of `rt-<i>` against a wiremock server on 127.0.0.1 whose answer to each
+//! item is delayed as the case needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use noderun_definitions::Registry;
+use noderun_executor::{Cancel, Invocation, Item, Output, Runner, Settings, Summary};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn runner(url: &str, concurrency: usize) -> Runner {
+    Runner::new(
+        Arc::new(Registry::embedded().expect("embedded definitions load")),
+        Invocation {
+            node: "directus".into(),
+            parameters: json!({"resource": "auth", "operation": "refreshToken", "refreshToken": "={{ $json.rt }}"})
+                .as_object()
+                .cloned()
+                .expect("an object"),
+            credentials: json!({"url": url}).as_object().cloned().expect("an object"),
+            settings: Settings {
+                concurrency,
+                ..Settings::default()
+            },
+        },
+    )
+    .expect("the invocation is valid")
+}
+
+fn items(n: usize) -> Vec<Item> {
+    (0..n)
+        .map(|i| Item::from_input(json!({ "rt": format!("rt-{i}") })).expect("an object"))
+        .collect()
+}
+
+/// A server answering item `i` after `delay(i)`.
+async fn server(n: usize, delay: impl Fn(usize) -> Duration) -> MockServer {
+    let server = MockServer::start().await;
+    for i in 0..n {
+        Mock::given(method("POST"))
+            .and(path("/auth/refresh"))
+            .and(body_partial_json(
+                json!({ "refresh_token": format!("rt-{i}") }),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"data": {"refresh_token": format!("refresh-{i}")}}))
+                    .set_delay(delay(i)),
+            )
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+/// The input indices of the outputs.
+fn paired(outputs: &[Item]) -> Vec<usize> {
+    outputs
+        .iter()
+        .map(|o| o.paired_item.expect("paired").item)
+        .collect()
+}
+
+/// The indices the server was asked for, sorted.
+async fn requested(server: &MockServer) -> Vec<usize> {
+    let mut got: Vec<usize> = server
+        .received_requests()
+        .await
+        .expect("recording")
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).expect("JSON body");
+            body["refresh_token"].as_str().expect("a token")[3..]
+                .parse()
+                .expect("an index")
+        })
+        .collect();
+    got.sort_unstable();
+    got
+}
+
+/// The summary without its wall time.
+fn accounting(mut s: Summary) -> Summary {
+    s.elapsed = Duration::ZERO;
+    s
+}
+
+#[tokio::test]
+async fn a_stop_lets_the_items_in_flight_finish_and_starts_no_other() {
+    let server = server(6, |_| Duration::from_millis(300)).await;
+    let cancel = Cancel::new();
+    let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stopper.stop(Duration::from_secs(30));
+    });
+    let result = runner.run_batch(items(6)).await;
+    assert_eq!(paired(&result.main), [0, 1]);
+    assert_eq!(
+        result.main[1].json,
+        *json!({"refresh_token": "refresh-1"}).as_object().unwrap()
+    );
+    assert_eq!(
+        accounting(result.summary),
+        Summary {
+            items: 6,
+            succeeded: 2,
+            not_run: 4,
+            cancelled: true,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(requested(&server).await, [0, 1]);
+}
+
+#[tokio::test]
+async fn at_the_deadline_items_in_flight_are_interrupted_and_completed_ones_delivered() {
+    // Item 1 is slow, item 2 answers at once: at the deadline 2 has completed, 1 has not.
+    let server = server(5, |i| match i {
+        1 | 3 => Duration::from_secs(20),
+        _ => Duration::ZERO,
+    })
+    .await;
+    let cancel = Cancel::new();
+    let runner = runner(&server.uri(), 3).with_cancel(cancel.clone());
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.stop(Duration::from_millis(200));
+    });
+    let started = std::time::Instant::now();
+    let result = runner.run_batch(items(5)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "aborted at the deadline"
+    );
+    assert_eq!(paired(&result.main), [0, 2]);
+    assert_eq!(
+        accounting(result.summary),
+        Summary {
+            items: 5,
+            succeeded: 2,
+            interrupted: vec![1, 3],
+            not_run: 1,
+            cancelled: true,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(requested(&server).await, [0, 1, 2, 3]);
+}
+
+#[tokio::test]
+async fn abort_shortens_a_stop_and_a_later_stop_does_not_extend_it() {
+    let server = server(2, |_| Duration::from_secs(20)).await;
+    let cancel = Cancel::new();
+    let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stopper.stop(Duration::from_secs(60));
+        stopper.abort();
+        stopper.stop(Duration::from_secs(60));
+    });
+    let started = std::time::Instant::now();
+    let result = runner.run_batch(items(2)).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(cancel.is_stopped());
+    assert_eq!(result.summary.interrupted, [0, 1]);
+    assert!(result.main.is_empty());
+}
+
+#[tokio::test]
+async fn a_run_with_a_stopped_signal_runs_nothing_and_counts_everything() {
+    let server = server(3, |_| Duration::ZERO).await;
+    let cancel = Cancel::new();
+    cancel.stop(Duration::from_secs(1));
+    let result = runner(&server.uri(), 1)
+        .with_cancel(cancel)
+        .run_batch(items(3))
+        .await;
+    assert!(result.main.is_empty());
+    assert_eq!(
+        accounting(result.summary),
+        Summary {
+            items: 3,
+            not_run: 3,
+            cancelled: true,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(requested(&server).await, Vec::<usize>::new());
+}
+
+#[tokio::test]
+async fn an_input_that_does_not_end_is_left_unread_at_the_deadline() {
+    let server = server(2, |_| Duration::ZERO).await;
+    let cancel = Cancel::new();
+    let runner = runner(&server.uri(), 1).with_cancel(cancel.clone());
+    // Two items, then an input that never ends (a producer that went quiet).
+    let input = futures::stream::iter(items(2).into_iter().map(Ok::<Item, String>))
+        .chain(futures::stream::pending());
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.stop(Duration::from_millis(100));
+    });
+    let mut outputs = Vec::new();
+    let summary = runner
+        .run_stream(input, |o| {
+            if let Output::Main(item) = o {
+                outputs.push(item);
+            }
+        })
+        .await;
+    assert_eq!(paired(&outputs), [0, 1]);
+    assert_eq!(
+        accounting(summary),
+        Summary {
+            items: 2,
+            succeeded: 2,
+            cancelled: true,
+            unread_input: true,
+            ..Summary::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn skipped_items_are_not_sent_and_the_others_keep_their_index() {
+    let server = server(5, |_| Duration::ZERO).await;
+    let result = runner(&server.uri(), 2)
+        .skipping([1, 3])
+        .run_batch(items(5))
+        .await;
+    assert_eq!(paired(&result.main), [0, 2, 4]);
+    assert_eq!(
+        result.main[1].json,
+        *json!({"refresh_token": "refresh-2"}).as_object().unwrap()
+    );
+    assert_eq!(
+        accounting(result.summary),
+        Summary {
+            items: 5,
+            skipped: 2,
+            succeeded: 3,
+            ..Summary::default()
+        }
+    );
+    assert_eq!(requested(&server).await, [0, 2, 4]);
+}
+
+#[tokio::test]
+async fn a_signal_that_never_fires_changes_nothing() {
+    let server = server(4, |i| Duration::from_millis(40 * (4 - i as u64))).await;
+    let result = runner(&server.uri(), 4)
+        .with_cancel(Cancel::new())
+        .run_batch(items(4))
+        .await;
+    // Answers come in reverse order; outputs keep the input order.
+    assert_eq!(paired(&result.main), [0, 1, 2, 3]);
+    assert_eq!(
+        accounting(result.summary),
+        Summary {
+            items: 4,
+            succeeded: 4,
+            ..Summary::default()
+        }
+    );
+}
