@@ -11,14 +11,17 @@
 //! new settings) crosses the boundary without a second model to keep in step. A run that cannot
 //! start (unknown operation, bad credentials, an expression that does not parse) rejects the
 //! promise; a failed item stops the run only as the library says, reported in `stopped`.
+//! A run given an execution id can be cancelled from JavaScript ([`cancel`], wired to n8n's
+//! abort signal): no new item starts and the items in flight are aborted.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use noderun_definitions::Registry;
-use noderun_executor::{BatchResult, Invocation, Item, OnError, Runner, Settings};
+use noderun_executor::{BatchResult, Cancel, Invocation, Item, OnError, Runner, Settings};
 use serde_json::{Map, Value, json};
 
 /// The embedded definitions, loaded and checked once per process.
@@ -34,14 +37,40 @@ fn registry() -> Result<Arc<Registry>> {
         .map_err(Error::from_reason)
 }
 
+/// The cancellation handles of the runs in progress that were given an execution id.
+fn running() -> &'static Mutex<HashMap<u32, Cancel>> {
+    static RUNNING: OnceLock<Mutex<HashMap<u32, Cancel>>> = OnceLock::new();
+    RUNNING.get_or_init(Mutex::default)
+}
+
+/// Cancels the run started with this execution id, if it is still going: no new item starts,
+/// items in flight are aborted (their outcome is unknown: `summary.interrupted`). Returns
+/// whether a run was found.
+#[napi]
+pub fn cancel(execution: u32) -> bool {
+    let found = running()
+        .lock()
+        .map(|r| r.get(&execution).cloned())
+        .unwrap_or_default();
+    match found {
+        Some(c) => {
+            c.abort();
+            true
+        }
+        None => false,
+    }
+}
+
 /// Runs a batch. `request` is
 /// `{node, parameters, credentials, settings?, items: [{json, binary?}]}` where settings are
 /// `{onError?: "stopWorkflow"|"continueRegularOutput"|"continueErrorOutput", continueOnFail?,
 /// concurrency?, timeoutMs?, connectTimeoutMs?, maxResponseBytes?}`. Resolves to
 /// `{main: [item], error: [item], summary: {items, succeeded, failed, notRun, elapsedMs,
-/// stopped?: {item, parameter?, message, description?, httpCode?, code?}}}`.
+/// stopped?: {item, parameter?, message, description?, httpCode?, code?}, cancelled,
+/// interrupted: [index]}}`. With `execution` (an id unique among the runs in progress),
+/// [`cancel`] can stop it.
 #[napi]
-pub async fn run(request: Value) -> Result<Value> {
+pub async fn run(request: Value, execution: Option<u32>) -> Result<Value> {
     let registry = registry()?;
     let Value::Object(mut request) = request else {
         return Err(Error::from_reason("the request must be an object"));
@@ -81,7 +110,18 @@ pub async fn run(request: Value) -> Result<Value> {
         },
     )
     .map_err(|e| Error::from_reason(e.to_string()))?;
-    Ok(result(runner.run_batch(items).await))
+    let Some(id) = execution else {
+        return Ok(result(runner.run_batch(items).await));
+    };
+    let cancel = Cancel::new();
+    if let Ok(mut r) = running().lock() {
+        r.insert(id, cancel.clone());
+    }
+    let batch = runner.with_cancel(cancel).run_batch(items).await;
+    if let Ok(mut r) = running().lock() {
+        r.remove(&id);
+    }
+    Ok(result(batch))
 }
 
 /// Whether noderun evaluates this parameter value itself (`=…` with `{{ }}` in its subset).
@@ -145,6 +185,8 @@ fn result(batch: BatchResult) -> Value {
             "notRun": s.not_run,
             "elapsedMs": s.elapsed.as_secs_f64() * 1000.0,
             "stopped": stopped,
+            "cancelled": s.cancelled,
+            "interrupted": s.interrupted,
         },
     })
 }

@@ -39,22 +39,30 @@ export class Directus implements INodeType {
 		walkExpressions(raw, '', (path, source) => {
 			if (!native.expressionSupported(source)) n8nResolved.push(path);
 		});
+		// n8n's cancel signal (the user stops the execution, or its timeout) aborts the run
+		const signal = this.getExecutionCancelSignal?.();
+		const execution = (nextExecution = (nextExecution + 1) % 0xffffffff);
+		const onAbort = () => native.cancel(execution);
+		signal?.addEventListener('abort', onAbort, { once: true });
 		const request = (parameters: IDataObject, batch: INodeExecutionData[]) =>
-			native.run({
-				node: 'directus',
-				parameters,
-				credentials,
-				settings: { onError },
-				items: batch.map((item) => ({ json: item.json, binary: item.binary as IDataObject })),
-			});
+			native.run(
+				{
+					node: 'directus',
+					parameters,
+					credentials,
+					settings: { onError },
+					items: batch.map((item) => ({ json: item.json, binary: item.binary as IDataObject })),
+				},
+				execution,
+			);
 
 		let result: RunResult;
 		try {
 			if (n8nResolved.length === 0) {
 				result = await request(raw, items);
 			} else {
-				result = { main: [], error: [], summary: { ...emptySummary } };
-				for (let i = 0; i < items.length && !result.summary.stopped; i++) {
+				result = { main: [], error: [], summary: { ...emptySummary, interrupted: [] } };
+				for (let i = 0; i < items.length && !result.summary.stopped && !signal?.aborted; i++) {
 					const parameters = structuredClone(raw);
 					for (const path of n8nResolved) {
 						setPath(parameters, path, literal(this.getNodeParameter(path, i)));
@@ -64,6 +72,14 @@ export class Directus implements INodeType {
 			}
 		} catch (e) {
 			throw new NodeOperationError(node, (e as Error).message);
+		} finally {
+			signal?.removeEventListener('abort', onAbort);
+		}
+		if (result.summary.cancelled || signal?.aborted) {
+			const { succeeded, failed, interrupted } = result.summary;
+			throw new NodeOperationError(node, 'The execution was cancelled', {
+				description: `${succeeded} items succeeded, ${failed} failed, ${interrupted.length} were interrupted (sent, outcome unknown), ${items.length - succeeded - failed - interrupted.length} were not run`,
+			});
 		}
 		const stopped = result.summary.stopped;
 		if (stopped) throw stopError(this, stopped);
@@ -82,6 +98,8 @@ async function ownFields(fn: IExecuteFunctions): Promise<IDataObject> {
 	return Object.fromEntries(Object.entries(data).filter(([k]) => names.has(k)));
 }
 
+let nextExecution = 0;
+
 const emptySummary: RunResult['summary'] = {
 	items: 0,
 	succeeded: 0,
@@ -89,6 +107,8 @@ const emptySummary: RunResult['summary'] = {
 	notRun: 0,
 	elapsedMs: 0,
 	stopped: null,
+	cancelled: false,
+	interrupted: [],
 };
 
 /** Adds a one-item run (of input item `index`) to `into`. */
@@ -102,6 +122,8 @@ function merge(into: RunResult, one: RunResult, index: number) {
 	s.failed += one.summary.failed;
 	s.elapsedMs += one.summary.elapsedMs;
 	if (one.summary.stopped) s.stopped = { ...one.summary.stopped, item: index };
+	s.cancelled ||= one.summary.cancelled;
+	if (one.summary.interrupted.length) s.interrupted.push(index);
 }
 
 function toN8n(item: NativeItem): INodeExecutionData {

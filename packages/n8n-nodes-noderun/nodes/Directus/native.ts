@@ -35,11 +35,15 @@ export interface RunResult {
 		notRun: number;
 		elapsedMs: number;
 		stopped: Stopped | null;
+		cancelled: boolean;
+		interrupted: number[];
 	};
 }
 
 interface Binding {
-	run(request: RunRequest): Promise<RunResult>;
+	/** With `execution` (unique among the runs in progress), `cancel(execution)` stops it. */
+	run(request: RunRequest, execution?: number): Promise<RunResult>;
+	cancel(execution: number): boolean;
 	expressionSupported(source: string): boolean;
 }
 
