@@ -3,7 +3,7 @@ import { credential } from './credential';
 
 /** The `directusApi` credential, as noderun exports it (`noderun definitions --credentials --n8n`). */
 export class DirectusApi implements ICredentialType {
-	name = credential.name;
+	name = 'directusApi'; // generate.js checks that the export has this credential
 	displayName = credential.displayName;
 	documentationUrl = credential.documentationUrl;
 	icon = 'file:directus.svg' as const;

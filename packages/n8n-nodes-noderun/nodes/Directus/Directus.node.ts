@@ -29,7 +29,7 @@ export class Directus implements INodeType {
 		// main output to the error output after execute(), adding their input item's fields; so
 		// noderun returns them in place, in input order, as with continue-on-fail.
 		const onError = this.continueOnFail() ? 'continueRegularOutput' : 'stopWorkflow';
-		const native = binding();
+		const native = binding(node);
 		// Parameters as n8n stores them (defaults filled in by n8n): noderun evaluates the
 		// expressions of its subset itself, per item, strictly (an undefined field is an error
 		// naming it). An expression outside it ($('Node'), $now, $env, …) is resolved by n8n for

@@ -1,5 +1,6 @@
 // The native addon (crates/napi), built by scripts/n8n-package and shipped in dist/.
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 export interface NativeItem {
 	json: IDataObject;
@@ -47,19 +48,20 @@ interface Binding {
 	expressionSupported(source: string): boolean;
 }
 
-const file = `noderun.${process.platform}-${process.arch}.node`;
+/** The addon's file: the package is built for linux-x64 (package.json `os`, `cpu`). */
+const file = 'noderun.linux-x64.node';
 let loaded: Binding | undefined;
 
 /** The addon, loaded on first use (so that n8n lists the node even where it cannot run). */
-export function binding(): Binding {
+export function binding(node: INode): Binding {
 	if (!loaded) {
 		try {
 			// eslint-disable-next-line @typescript-eslint/no-require-imports
-			loaded = require(`${__dirname}/${file}`) as Binding;
+			loaded = require('./noderun.linux-x64.node') as Binding;
 		} catch (e) {
-			throw new Error(
-				`noderun's native addon ${file} cannot be loaded (this package is built for linux-x64): ${(e as Error).message}`,
-			);
+			throw new NodeOperationError(node, `noderun's native addon ${file} cannot be loaded`, {
+				description: `This package runs on Linux x64 (glibc) only: ${(e as Error).message}`,
+			});
 		}
 	}
 	return loaded;
