@@ -103,7 +103,9 @@ fuzz_target!(|data: &[u8]| {
             credentials: Some(&f.credentials),
             item_index: 7,
             self_value: Some(&f.self_value),
+            parent: Some(&f.self_value),
             response: Some(&f.response),
+            response_item: Some(&f.value),
         },
         // Nothing set: `$json` is `{}`, every other variable `undefined`.
         Scope::default(),

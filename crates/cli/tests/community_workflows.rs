@@ -16,10 +16,19 @@ use std::path::Path;
 
 use noderun_definitions::{Registry, effective_parameters};
 use serde_json::{Map, Value, json};
-use wiremock::matchers::any;
+use wiremock::matchers::{any, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use support::noderun;
+
+/// What the recording server answers to `GET /extensions`: Directus 12's list of every type.
+fn extensions() -> Value {
+    json!([
+        {"id": "e1", "bundle": null, "schema": {"type": "interface", "name": "a"}, "meta": {"enabled": true}},
+        {"id": "e2", "bundle": null, "schema": {"type": "display", "name": "b"}, "meta": {"enabled": true}},
+        {"id": "e3", "bundle": null, "schema": {"type": "interface", "name": "c"}, "meta": {"enabled": true}}
+    ])
+}
 
 fn fixture() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/community/directus.json");
@@ -123,6 +132,10 @@ fn community_workflow_nodes_send_the_requests_their_users_meant() {
         .expect("a runtime");
     let server = runtime.block_on(async {
         let server = MockServer::start().await;
+        Mock::given(path_regex("/extensions$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": extensions()})))
+            .mount(&server)
+            .await;
         Mock::given(any())
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": 1}})))
             .mount(&server)
@@ -164,6 +177,19 @@ fn community_workflow_nodes_send_the_requests_their_users_meant() {
             .map(|r| recorded(r, &prefix))
             .collect();
         let want = expected(case);
+        let outputs: Vec<Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("an output item")["json"].clone())
+            .collect();
+        if let Some(output) = case.get("output")
+            && output != &Value::Array(outputs.clone())
+        {
+            failures.push(format!(
+                "case {i} '{title}': output {}\n  expected: {output}",
+                Value::Array(outputs)
+            ));
+        }
         if out.code != 0 || requests != [want.clone()] {
             failures.push(format!(
                 "case {i} '{title}': exit {} {}\n  sent:     {}\n  expected: {want}",

@@ -427,6 +427,14 @@ pub enum PostReceive {
         /// The property to take.
         properties: RootPropertyProperties,
     },
+    /// Keep the items for which `pass` (an expression over `$responseItem`) is true.
+    Filter {
+        /// When the action applies: a boolean or an expression (default true).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enabled: Option<Value>,
+        /// The condition.
+        properties: FilterProperties,
+    },
     /// Keep at most `maxResults` items.
     Limit {
         /// When the action applies: a boolean or an expression (default true).
@@ -443,6 +451,14 @@ pub enum PostReceive {
 pub struct RootPropertyProperties {
     /// Dotted path of the property.
     pub property: String,
+}
+
+/// Properties of the `filter` action.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilterProperties {
+    /// Whether an item is kept: a boolean or an expression over `$responseItem`.
+    pub pass: Value,
 }
 
 /// Properties of the `limit` action.

@@ -205,6 +205,17 @@ fn condition(
     }
 }
 
+/// Lets an optional text, number, boolean or JSON field of a collection be `null` (an
+/// expression's `null`, e.g. a folder's `parent` taken from a root folder): sent as `null` in a
+/// body, not sent in a query. Choices stay choices.
+fn nullable(s: &mut Value) {
+    if let Some(Value::String(t)) = s.get("type") {
+        s["type"] = json!([t, "null"]);
+    } else if let Some(Value::Array(any_of)) = s.get_mut("anyOf") {
+        any_of.push(json!({"type": "null"}));
+    }
+}
+
 /// The schema of one property's value; `None` for properties that hold no value.
 pub fn property_schema(p: &Property) -> Option<Value> {
     let mut s = match p.kind {
@@ -251,7 +262,13 @@ pub fn property_schema(p: &Property) -> Option<Value> {
         PropertyType::Collection => {
             let props: Map<String, Value> = p
                 .sub_properties()
-                .filter_map(|sp| property_schema(sp).map(|s| (sp.name.clone(), s)))
+                .filter_map(|sp| {
+                    let mut s = property_schema(sp)?;
+                    if !sp.required {
+                        nullable(&mut s);
+                    }
+                    Some((sp.name.clone(), s))
+                })
                 .collect();
             let object =
                 json!({"type": "object", "properties": props, "additionalProperties": false});

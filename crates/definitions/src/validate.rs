@@ -1,5 +1,6 @@
 //! Parameter validation against an operation's schema, with messages a user can act on.
 
+use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
@@ -114,10 +115,31 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             "Parameter {name} must be {}; got {got}{within}",
             render(expected_value)
         ),
+        // Empty text where a number or a boolean is declared: nothing was given.
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(t),
+        } if instance == "" => {
+            format!(
+                "Parameter {name} is empty; expected a {}{within}",
+                t.as_str()
+            )
+        }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(t) => format!("{t:?}").to_lowercase(),
-                TypeKind::Multiple(ts) => format!("{ts:?}").to_lowercase(),
+                TypeKind::Multiple(ts) => {
+                    let named: Vec<&str> = ts
+                        .iter()
+                        .filter(|t| *t != JsonType::Null)
+                        .map(|t| t.as_str())
+                        .collect();
+                    let or_null = if ts.contains(JsonType::Null) {
+                        " (or null)"
+                    } else {
+                        ""
+                    };
+                    format!("{}{or_null}", named.join(" or "))
+                }
             };
             format!(
                 "Parameter {name} must be of type {expected}; got {} {got}{within}",

@@ -256,7 +256,8 @@ impl Plan {
         r
     }
 
-    /// Resolves the item's parameters (expressions evaluated, JSON text parsed) and validates them.
+    /// Resolves the item's parameters (expressions evaluated, values taken as n8n passes them
+    /// (`noderun_definitions::coerce`), JSON text parsed by its shape) and validates them.
     ///
     /// # Errors
     /// The failing parameter with a message naming it and what was expected.
@@ -387,6 +388,10 @@ impl Plan {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
+                // An optional field's null is not sent in a query (n8n would send `key=`).
+                if send.kind == SendType::Query && value == Some(&Value::Null) {
+                    continue;
+                }
                 let value = match &send.value {
                     Some(v) => v
                         .resolve_dropping_undefined(&scope)

@@ -111,12 +111,12 @@ fn post_receive(
 ) -> Result<Vec<Value>, ItemFailure> {
     for action in &plan.post_receive {
         let enabled = match action {
-            PostReceive::RootProperty { enabled, .. } | PostReceive::Limit { enabled, .. } => {
-                enabled
-            }
+            PostReceive::RootProperty { enabled, .. }
+            | PostReceive::Filter { enabled, .. }
+            | PostReceive::Limit { enabled, .. } => enabled,
         };
         if let Some(e) = enabled
-            && !truthy(evaluate(e, parameters)?.as_ref())
+            && !truthy(evaluate(e, parameters, None)?.as_ref())
         {
             continue;
         }
@@ -144,8 +144,17 @@ fn post_receive(
                 }
                 out
             }
+            PostReceive::Filter { properties, .. } => {
+                let mut kept = Vec::with_capacity(values.len());
+                for v in values {
+                    if truthy(evaluate(&properties.pass, parameters, Some(&v))?.as_ref()) {
+                        kept.push(v);
+                    }
+                }
+                kept
+            }
             PostReceive::Limit { properties, .. } => {
-                let max = evaluate(&properties.max_results, parameters)?
+                let max = evaluate(&properties.max_results, parameters, None)?
                     .as_ref()
                     .and_then(Value::as_f64)
                     .unwrap_or(f64::MAX);
@@ -157,9 +166,14 @@ fn post_receive(
     Ok(values)
 }
 
-fn evaluate(value: &Value, parameters: &Map<String, Value>) -> Result<Option<Value>, ItemFailure> {
+fn evaluate(
+    value: &Value,
+    parameters: &Map<String, Value>,
+    response_item: Option<&Value>,
+) -> Result<Option<Value>, ItemFailure> {
     let scope = Scope {
         parameter: Some(parameters),
+        response_item,
         ..Scope::default()
     };
     Resolvable::new(value)

@@ -24,6 +24,8 @@ pub struct Scope<'a> {
     pub parent: Option<&'a Value>,
     /// `$response`: the HTTP response (in post-receive actions).
     pub response: Option<&'a Value>,
+    /// `$responseItem`: the output item a post-receive `filter` is deciding on.
+    pub response_item: Option<&'a Value>,
 }
 
 type R = Result<Option<Value>, Error>;
@@ -168,6 +170,7 @@ fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
         Var::SelfValue => value(scope.self_value),
         Var::Parent => value(scope.parent),
         Var::Response => value(scope.response),
+        Var::ResponseItem => value(scope.response_item),
     }
 }
 

@@ -13,7 +13,7 @@
 //!
 //! Supported: literals (numbers, strings in `'`/`"`/`` ` `` without interpolation, `true`,
 //! `false`, `null`, `undefined`, arrays, objects); the variables `$json`, `$parameter`,
-//! `$value`, `$credentials`, `$itemIndex`, `$self`, `$parent` (a fixedCollection entry), `$response`; member access `a.b`,
+//! `$value`, `$credentials`, `$itemIndex`, `$self`, `$parent` (a fixedCollection entry), `$response`, `$responseItem`; member access `a.b`,
 //! `a["b c"]`, `a[0]`; `!`, unary `-`, `typeof`; `+ - * / %`; `=== !== == != < <= > >=`;
 //! `&& || ??`; `c ? a : b`; `JSON.parse(x)`, `JSON.stringify(x)`, `String(x)`, `Number(x)`,
 //! `Boolean(x)`, `encodeURIComponent(x)`; the string methods `trim`, `toLowerCase`, `toUpperCase`, `includes`,

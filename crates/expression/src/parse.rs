@@ -30,6 +30,7 @@ pub(crate) enum Var {
     SelfValue,
     Parent,
     Response,
+    ResponseItem,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -524,9 +525,10 @@ impl Parser {
             "$self" => Var::SelfValue,
             "$parent" => Var::Parent,
             "$response" => Var::Response,
+            "$responseItem" => Var::ResponseItem,
             other if other.starts_with('$') => {
                 return Err(Error::new(format!(
-                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent and $response"
+                    "'{other}' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response and $responseItem"
                 )));
             }
             other => {

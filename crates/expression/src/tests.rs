@@ -126,7 +126,7 @@ fn unsupported_constructs_are_named() {
     let err = |src: &str| eval_with(src, &json!({})).unwrap_err();
     assert_eq!(
         err("={{ $node.foo }}"),
-        "'$node' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent and $response"
+        "'$node' is not supported; the variables are $json, $parameter, $value, $credentials, $itemIndex, $self, $parent, $response and $responseItem"
     );
     assert_eq!(
         err("={{ $json.a.b }}"),
