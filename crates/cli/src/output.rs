@@ -1,20 +1,26 @@
 //! Writing outputs as NDJSON: every output reaches its file as soon as it and every output before
 //! it are complete, one input item's outputs at a time, and a write that fails is accounted for.
 //!
-//! The run delivers outputs into a channel; [`write`] takes whatever is there, writes it with one
-//! `write` call per target and waits for more: so outputs flow one by one when items are slow, in
-//! large writes when they are fast. Writes end on item boundaries: when a write fails part way
+//! The run serializes every output into its target's buffer as it is delivered; whenever the run
+//! waits (no further output is ready), [`write_when_ready`] writes the buffers with one `write`
+//! call per target: so outputs flow one by one when items are slow, in large writes when they are
+//! fast (and between two items once 1 MiB is buffered, for a run that never waits). Writes end on item boundaries: when a write fails part way
 //! (disk full), a regular file is cut back to the end of the last whole item, so that a file never
 //! holds part of an item's outputs (`--resume` relies on it). After a failure nothing more is
 //! written to that target; the items whose outputs it could not take are listed in the [`Lost`]
 //! report.
 
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use noderun_executor::{Item, Output};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Notify;
+
+/// Buffered bytes that are written between two items even if the run has not waited yet.
+const FULL: usize = 1 << 20;
 
 /// Where one output goes.
 pub(crate) struct Target {
@@ -81,9 +87,14 @@ impl Target {
         }
     }
 
-    fn push(&mut self, item: &Item) {
+    /// Buffers an output; returns false when a write (of a full buffer) failed.
+    fn push(&mut self, item: &Item) -> bool {
         let index = item.paired_item.map_or(usize::MAX, |p| p.item);
         let failed = item.error.is_some();
+        // A run that never waits (a dry run over a JSON array) still writes, between items.
+        let ok = self.buf.len() < FULL
+            || self.groups.last().is_some_and(|g| g.index == index)
+            || self.flush();
         if self.lost.error.is_some() {
             let list = if failed {
                 &mut self.lost.failed
@@ -93,7 +104,7 @@ impl Target {
             if list.last() != Some(&index) {
                 list.push(index);
             }
-            return;
+            return ok;
         }
         serde_json::to_writer(&mut self.buf, item).expect("items serialize");
         self.buf.push(b'\n');
@@ -105,6 +116,7 @@ impl Target {
                 failed,
             }),
         }
+        true
     }
 
     /// Writes the buffer; returns false when the write failed.
@@ -156,32 +168,48 @@ impl Target {
     }
 }
 
-/// Writes the outputs received until the run drops its sender. `on_failure` is called once, at
-/// the first failed write (to stop the run).
-pub(crate) async fn write(
-    mut outputs: UnboundedReceiver<Output>,
-    main: &mut Target,
-    mut error: Option<&mut Target>,
-    mut on_failure: impl FnMut(),
-) {
-    let mut failed = false;
-    while let Some(first) = outputs.recv().await {
-        let mut next = Some(first);
-        // Everything that is ready now, then one write per target.
-        while let Some(output) = next {
-            match output {
-                Output::Main(item) => main.push(&item),
-                Output::Error(item) => {
-                    if let Some(e) = error.as_deref_mut() {
-                        e.push(&item);
-                    }
-                }
-            }
-            next = outputs.try_recv().ok();
+/// The outputs of a run: the main output and the error output.
+pub(crate) struct Sinks {
+    pub(crate) main: Target,
+    pub(crate) error: Option<Target>,
+}
+
+impl Sinks {
+    /// Buffers an output (an error output without an error target has nowhere to go); returns
+    /// false when a write failed.
+    pub(crate) fn push(&mut self, output: &Output) -> bool {
+        match output {
+            Output::Main(item) => self.main.push(item),
+            Output::Error(item) => self.error.as_mut().is_none_or(|e| e.push(item)),
         }
-        let ok = main.flush() & error.as_deref_mut().is_none_or(Target::flush);
-        if !ok && !failed {
-            failed = true;
+    }
+
+    /// Writes what is buffered, one write per target; false when a write failed.
+    pub(crate) fn flush(&mut self) -> bool {
+        self.main.flush() & self.error.as_mut().is_none_or(Target::flush)
+    }
+
+    /// Every target that could not write, with what it lost.
+    pub(crate) fn into_lost(self) -> Vec<(String, Lost)> {
+        [Some(self.main), self.error]
+            .into_iter()
+            .flatten()
+            .filter_map(Target::into_lost)
+            .collect()
+    }
+}
+
+/// Writes the buffered outputs each time `ready` is notified. Polled next to the run in the same
+/// task, after it, this runs when the run waits: when no further output is ready. `on_failure`
+/// is called when a write failed (to stop the run).
+pub(crate) async fn write_when_ready(
+    sinks: &RefCell<Sinks>,
+    ready: &Notify,
+    on_failure: impl Fn(),
+) -> Infallible {
+    loop {
+        ready.notified().await;
+        if !sinks.borrow_mut().flush() {
             on_failure();
         }
     }

@@ -1,7 +1,8 @@
 //! `noderun run`: items from stdin (or --input) through a node, outputs as NDJSON.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::process::ExitCode;
@@ -9,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use futures::StreamExt;
 use noderun_definitions::Registry;
 use noderun_executor::{Cancel, FailureKind, Invocation, OnError, Runner, Settings, Summary};
 use serde_json::{Map, Value};
+use tokio::sync::Notify;
 
-use crate::output::{Lost, Target};
+use crate::output::{Lost, Sinks, Target};
 use crate::signals::{Signals, Stop};
 use crate::{EXIT_USAGE, fail};
 
@@ -211,12 +214,9 @@ fn settings(args: &RunArgs, workflow: Option<&WorkflowNode>) -> Result<Settings,
             ));
         }
     };
-    let seconds = |s: f64, what: &str| {
-        if s.is_finite() && s > 0.0 {
-            Ok(Duration::from_secs_f64(s))
-        } else {
-            Err(format!("{what} must be a positive number of seconds"))
-        }
+    let seconds = |s: f64, what: &str| match Duration::try_from_secs_f64(s) {
+        Ok(d) if s > 0.0 => Ok(d),
+        _ => Err(format!("{what} must be a positive number of seconds")),
     };
     let defaults = Settings::default();
     let settings = Settings {
@@ -290,8 +290,7 @@ fn invocation(args: &RunArgs, registry: &Registry) -> Result<Invocation, String>
 /// The outputs, opened: stdout or --output, and --error-output; and the items done by earlier
 /// runs (--resume), whose files are appended to when they are also an output.
 struct Outputs {
-    main: Target,
-    error: Option<Target>,
+    sinks: Sinks,
     done: BTreeSet<usize>,
 }
 
@@ -326,7 +325,10 @@ fn open_outputs(args: &RunArgs) -> Result<Outputs, String> {
         .as_ref()
         .map(|p| Target::file(p, resumed(Some(p))))
         .transpose()?;
-    Ok(Outputs { main, error, done })
+    Ok(Outputs {
+        sinks: Sinks { main, error },
+        done,
+    })
 }
 
 /// Whether stdout was opened for appending (`>>`).
@@ -365,10 +367,9 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return fail(&e),
     };
-    if !(args.grace.is_finite() && args.grace >= 0.0) {
+    let Ok(grace) = Duration::try_from_secs_f64(args.grace) else {
         return fail("--grace must be a number of seconds, 0 or more");
-    }
-    let grace = Duration::from_secs_f64(args.grace);
+    };
     // One thread: the per-item work is small and requests overlap as futures; a multi-threaded
     // runtime spent most of its time waking threads (almost twice the CPU per item at
     // concurrency 1, see docs/benchmarks.md).
@@ -379,7 +380,7 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let runner = match Runner::new(registry, invocation) {
             Ok(r) => r,
             Err(e) => return fail(&e.to_string()),
@@ -403,27 +404,40 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
                 tokio::io::stdin(),
             )),
         };
+        let input = match crate::input::open(reader).await {
+            // Items still to be typed are not waited for to count them as not run.
+            Ok(input) if args.input.is_none() && std::io::stdin().is_terminal() => {
+                input.take_until(cancel.stopped()).boxed()
+            }
+            Ok(input) => input,
+            Err(e) => return fail(&e),
+        };
+        // From here on a signal stops the run (until now no item started: it ended the process).
         let mut signals = match Signals::install() {
             Ok(s) => s,
             Err(e) => return fail(&e),
         };
-        let input = match crate::input::open(reader).await {
-            Ok(input) => input,
-            Err(e) => return fail(&e),
-        };
         let progress = progress_bar(args.quiet);
+        let sinks = RefCell::new(outputs.sinks);
         let (summary, signal) = {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            let counter = progress.clone();
-            let run = runner.run_stream(input, move |output| {
-                counter.inc(1);
-                // The writer stops receiving only after the run is over.
-                let _ = tx.send(output);
+            let ready = Notify::new();
+            let stop = || cancel.stop(grace);
+            let run = runner.run_stream(input, |output| {
+                progress.inc(1);
+                if !sinks.borrow_mut().push(&output) {
+                    stop();
+                }
+                ready.notify_one();
             });
-            let write = crate::output::write(rx, &mut outputs.main, outputs.error.as_mut(), || {
-                cancel.stop(grace)
+            let write = crate::output::write_when_ready(&sinks, &ready, stop);
+            // The run first: the writer writes once the run waits.
+            let mut work = pin!(async {
+                tokio::select! {
+                    biased;
+                    summary = run => summary,
+                    never = write => match never {},
+                }
             });
-            let mut work = pin!(async { tokio::join!(run, write).0 });
             let mut signal = None;
             loop {
                 tokio::select! {
@@ -445,11 +459,9 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             }
         };
         progress.finish_and_clear();
-        let lost: Vec<(String, Lost)> = [Some(outputs.main), outputs.error]
-            .into_iter()
-            .flatten()
-            .filter_map(Target::into_lost)
-            .collect();
+        let mut sinks = sinks.into_inner();
+        sinks.flush();
+        let lost = sinks.into_lost();
         if let Some(last) = last_done.filter(|l| *l >= summary.items && !summary.unread_input) {
             note(&format!(
                 "noderun: warning: --resume names item {last}, but the input has {} items: is it the output of this input?",
@@ -457,7 +469,11 @@ pub(crate) fn run(registry: Arc<Registry>, args: RunArgs) -> ExitCode {
             ));
         }
         report(&args, &summary, signal, &lost)
-    })
+    });
+    // Without waiting for a read of stdin that may never return (a terminal, a producer that
+    // went quiet, after a signal): the process exits with the run.
+    runtime.shutdown_background();
+    code
 }
 
 /// The summary and what went wrong on stderr; the exit code.
@@ -550,7 +566,6 @@ fn report(
 }
 
 fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }

@@ -102,25 +102,37 @@ fn serve(stream: TcpStream, log: &(Mutex<Log>, Condvar), delay: &dyn Fn(usize) -
             return;
         }
         let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
-        let index: usize = body["refresh_token"].as_str().expect("a token")[1..]
-            .parse()
-            .expect("t<i>");
+        // `t<i>` succeeds, `f<i>` fails with a Directus error.
+        let token = body["refresh_token"].as_str().expect("a token");
+        let index: usize = token[1..].parse().expect("t<i> or f<i>");
         let (lock, changed) = log;
         *lock.lock().unwrap().received.entry(index).or_default() += 1;
         changed.notify_all();
         std::thread::sleep(delay(index));
-        let answer = format!(
-            r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
-        );
+        let (status, answer) = if token.starts_with('f') {
+            (
+                "500 Internal Server Error",
+                r#"{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#
+                    .to_string(),
+            )
+        } else {
+            (
+                "200 OK",
+                format!(
+                    r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
+                ),
+            )
+        };
         let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
             answer.len()
         );
+        // Recorded before the client can see the answer, so that it is there once noderun is.
+        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
+        changed.notify_all();
         if writer.write_all(response.as_bytes()).is_err() {
             return;
         }
-        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
-        changed.notify_all();
     }
 }
 
@@ -135,18 +147,46 @@ fn outputs(items: impl IntoIterator<Item = usize>) -> String {
     items.into_iter().map(output).collect()
 }
 
+/// The error output line of item `i` (a token `f<i>`).
+fn error_output(i: usize) -> String {
+    let message = "boom (HTTP 500, INTERNAL_SERVER_ERROR)";
+    format!(
+        r#"{{"json":{{"error":"{message}"}},"pairedItem":{{"item":{i}}},"error":{{"message":"{message}","description":"The service was not able to process your request","httpCode":"500","code":"INTERNAL_SERVER_ERROR"}}}}"#
+    ) + "\n"
+}
+
 /// A fresh directory with `items.ndjson` holding `n` items `{"rt": "t<i>"}`.
 fn workdir(name: &str, n: usize) -> PathBuf {
+    workdir_failing(name, n, &[])
+}
+
+/// The same, with `{"rt": "f<i>"}` (an item the server fails) at the indices `failing`.
+fn workdir_failing(name: &str, n: usize, failing: &[usize]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("noderun-interrupt-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let items: String = (0..n).map(|i| format!("{{\"rt\":\"t{i}\"}}\n")).collect();
+    let items: String = (0..n)
+        .map(|i| {
+            let kind = if failing.contains(&i) { 'f' } else { 't' };
+            format!("{{\"rt\":\"{kind}{i}\"}}\n")
+        })
+        .collect();
     std::fs::write(dir.join("items.ndjson"), items).expect("input");
     dir
 }
 
 /// `noderun run` refreshing the items of `dir` against `server`, with `extra` arguments.
 fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
+    let mut command = refresh(server);
+    command
+        .arg("--input")
+        .arg(dir.join("items.ndjson"))
+        .args(extra);
+    command
+}
+
+/// `noderun run` refreshing the items of its stdin against `server`.
+fn refresh(server: &Server) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_noderun"));
     command
         .args([
@@ -158,9 +198,6 @@ fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
             "refreshToken",
         ])
         .args(["--parameters", r#"{"refreshToken":"={{ $json.rt }}"}"#])
-        .arg("--input")
-        .arg(dir.join("items.ndjson"))
-        .args(extra)
         .env("DIRECTUS_URL", &server.url)
         .env_remove("DIRECTUS_TOKEN")
         .env_remove("RUST_LOG")
@@ -288,6 +325,42 @@ fn a_second_signal_skips_the_grace_period_and_still_writes_what_is_complete() {
 }
 
 #[test]
+fn a_signal_writes_both_outputs_of_everything_that_completed() {
+    let server = Server::start(|i| Duration::from_millis(if i == 4 { 800 } else { 0 }));
+    let dir = workdir_failing("both", 6, &[1, 3]);
+    let errors = dir.join("errors.ndjson");
+    let child = command(
+        &server,
+        &dir,
+        &[
+            "--on-error",
+            "continueErrorOutput",
+            "--error-output",
+            errors.to_str().unwrap(),
+        ],
+    )
+    .spawn()
+    .expect("starts");
+    server.wait_received(&[4]);
+    kill(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(stdout, outputs([0, 2, 4]));
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap(),
+        error_output(1) + &error_output(3)
+    );
+    assert_eq!(
+        stderr[1..],
+        [
+            "noderun: 6 items: 3 succeeded, 2 failed, 1 not run in Ts",
+            "noderun: stopped by SIGTERM",
+        ]
+    );
+    assert_eq!(code, 143);
+    assert_eq!(server.answered(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
 fn a_closed_pipe_stops_the_run_and_names_the_items_whose_outputs_were_lost() {
     let server = Server::start(|_| Duration::from_millis(200));
     let dir = workdir("head", 10);
@@ -348,9 +421,8 @@ fn outputs_reach_the_reader_while_later_items_are_still_running() {
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a line");
     assert_eq!(first, output(0));
-    assert_eq!(
-        server.answered(),
-        [0],
+    assert!(
+        !server.answered().contains(&1),
         "item 0's output arrived while item 1 was still waiting for its answer"
     );
     let mut rest = String::new();
@@ -438,4 +510,54 @@ fn resume_through_stdout_needs_an_appending_redirection() {
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), outputs(0..4));
     assert_eq!(server.received(), [(2, 1), (3, 1)].into());
+}
+
+#[test]
+fn a_grace_period_that_is_not_a_duration_is_a_usage_error() {
+    let server = Server::start(|_| Duration::ZERO);
+    let dir = workdir("grace", 1);
+    for grace in ["-1", "NaN", "1e30"] {
+        let (code, stdout, stderr) = finish(
+            command(&server, &dir, &[&format!("--grace={grace}")])
+                .spawn()
+                .expect("starts"),
+        );
+        assert_eq!((code, stdout.as_str()), (2, ""));
+        assert_eq!(
+            stderr,
+            ["noderun: error: --grace must be a number of seconds, 0 or more"]
+        );
+    }
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn a_producer_that_went_quiet_does_not_keep_a_stopped_run_alive() {
+    let server = Server::start(|_| Duration::ZERO);
+    let mut child = refresh(&server)
+        .args(["--grace", "0.3"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Two items, then nothing, and stdin stays open.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"{\"rt\":\"t0\"}\n{\"rt\":\"t1\"}\n")
+        .expect("written");
+    server.wait_received(&[0, 1]);
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    kill(&child, libc::SIGTERM);
+    let (code, stdout, stderr) = finish(child);
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    drop(stdin);
+    assert_eq!(stdout, outputs(0..2));
+    assert_eq!(
+        stderr[1..],
+        [
+            "noderun: 2 items: 2 succeeded, 0 failed, 0 not run (and the unread rest of the input) in Ts",
+            "noderun: stopped by SIGTERM",
+        ]
+    );
+    assert_eq!(code, 143);
 }

@@ -74,6 +74,16 @@ impl Cancel {
         *self.0.borrow() != State::Running
     }
 
+    /// Completes once [`stop`](Cancel::stop) or [`abort`](Cancel::abort) is called (at once if
+    /// it was): e.g. to stop feeding a run's input.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut state = self.watch();
+        async move {
+            // The sender lives as long as `self` and its clones; if all are gone, so is the run.
+            let _ = state.wait_for(|s| *s != State::Running).await;
+        }
+    }
+
     pub(crate) fn watch(&self) -> watch::Receiver<State> {
         self.0.subscribe()
     }
