@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use noderun_definitions::{Registry, format_schema, sorted};
+use noderun_definitions::{Registry, for_n8n, format_schema, sorted};
 
 /// Exit code of usage, input and definition errors.
 pub(crate) const EXIT_USAGE: u8 = 2;
@@ -59,6 +59,10 @@ struct DefinitionsArgs {
     /// Print the credential types instead of the nodes.
     #[arg(long)]
     credentials: bool,
+    /// n8n's shape: noderun's format extensions removed, `displayName` and `name` first in
+    /// every object instead of sorted keys (what the n8n community node package is built from).
+    #[arg(long)]
+    n8n: bool,
 }
 
 #[derive(Args)]
@@ -147,18 +151,20 @@ fn value<T: serde::Serialize>(t: &T) -> serde_json::Value {
 }
 
 fn definitions(registry: &Registry, args: &DefinitionsArgs) -> Result<(), String> {
-    if args.credentials {
-        return print_json(&serde_json::Value::Array(
-            registry.credentials().map(value).collect(),
-        ));
-    }
-    match &args.node {
-        Some(name) => print_json(&value(
-            &registry.node(name).map_err(|e| e.to_string())?.description,
-        )),
-        None => print_json(&serde_json::Value::Array(
-            registry.nodes().map(|n| value(&n.description)).collect(),
-        )),
+    let exported = if args.credentials {
+        serde_json::Value::Array(registry.credentials().map(value).collect())
+    } else {
+        match &args.node {
+            Some(name) => value(&registry.node(name).map_err(|e| e.to_string())?.description),
+            None => {
+                serde_json::Value::Array(registry.nodes().map(|n| value(&n.description)).collect())
+            }
+        }
+    };
+    if args.n8n {
+        print_in_order(&for_n8n(&exported))
+    } else {
+        print_json(&exported)
     }
 }
 

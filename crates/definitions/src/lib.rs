@@ -20,11 +20,13 @@
 pub mod coerce;
 pub mod display;
 pub mod model;
+mod n8n;
 mod registry;
 mod schema;
 mod validate;
 
 pub use display::effective_parameters;
+pub use n8n::{EXTENSIONS, for_n8n};
 pub use registry::{Error, Node, Operation, Problem, Registry, parameters_for};
 pub use schema::{JSON_OBJECT_TEXT_PATTERN, format_schema, property_schema};
 

@@ -1,0 +1,192 @@
+//! The Node.js binding: noderun's executor as a native addon, for n8n's community node package.
+//!
+//! The primary function is [`run`]: one node invocation (node, parameters as n8n stores them,
+//! credential fields, settings) over a batch of n8n items, returning the main and error outputs
+//! and the accounting, the same contract as [`noderun_executor::Runner::run_batch`]. It is an
+//! `async` function: the work runs on one tokio runtime per process (napi-rs's), and the
+//! JavaScript promise settles when the batch is done, so n8n's event loop is never blocked.
+//!
+//! The key decision: the binding is JSON in, JSON out, with the library's own item shape
+//! (`{json, binary?, pairedItem?, error?}`), so whatever the executor learns (binary items,
+//! new settings) crosses the boundary without a second model to keep in step. A run that cannot
+//! start (unknown operation, bad credentials, an expression that does not parse) rejects the
+//! promise; a failed item stops the run only as the library says, reported in `stopped`.
+//! A run given an execution id can be cancelled from JavaScript ([`cancel`], wired to n8n's
+//! abort signal): no new item starts and the items in flight are aborted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use noderun_definitions::Registry;
+use noderun_executor::{BatchResult, Cancel, Invocation, Item, OnError, Runner, Settings};
+use serde_json::{Map, Value, json};
+
+/// The embedded definitions, loaded and checked once per process.
+fn registry() -> Result<Arc<Registry>> {
+    static REGISTRY: OnceLock<std::result::Result<Arc<Registry>, String>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(|| {
+            Registry::embedded()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(Error::from_reason)
+}
+
+/// The cancellation handles of the runs in progress that were given an execution id.
+fn running() -> &'static Mutex<HashMap<u32, Cancel>> {
+    static RUNNING: OnceLock<Mutex<HashMap<u32, Cancel>>> = OnceLock::new();
+    RUNNING.get_or_init(Mutex::default)
+}
+
+/// Cancels the run started with this execution id, if it is still going: no new item starts,
+/// items in flight are aborted (their outcome is unknown: `summary.interrupted`). Returns
+/// whether a run was found.
+#[napi]
+pub fn cancel(execution: u32) -> bool {
+    let found = running()
+        .lock()
+        .map(|r| r.get(&execution).cloned())
+        .unwrap_or_default();
+    match found {
+        Some(c) => {
+            c.abort();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Runs a batch. `request` is
+/// `{node, parameters, credentials, settings?, items: [{json, binary?}]}` where settings are
+/// `{onError?: "stopWorkflow"|"continueRegularOutput"|"continueErrorOutput", continueOnFail?,
+/// concurrency?, timeoutMs?, connectTimeoutMs?, maxResponseBytes?}`. Resolves to
+/// `{main: [item], error: [item], summary: {items, succeeded, failed, notRun, elapsedMs,
+/// stopped?: {item, parameter?, message, description?, httpCode?, code?}, cancelled,
+/// interrupted: [index]}}`. With `execution` (an id unique among the runs in progress),
+/// [`cancel`] can stop it.
+#[napi]
+pub async fn run(request: Value, execution: Option<u32>) -> Result<Value> {
+    let registry = registry()?;
+    let Value::Object(mut request) = request else {
+        return Err(Error::from_reason("the request must be an object"));
+    };
+    let object = |request: &mut Map<String, Value>, key: &str| match request.remove(key) {
+        Some(Value::Object(m)) => Ok(m),
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(_) => Err(Error::from_reason(format!("'{key}' must be an object"))),
+    };
+    let node = match request.remove("node") {
+        Some(Value::String(s)) => s,
+        _ => {
+            return Err(Error::from_reason(
+                "'node' must be a node name, e.g. \"directus\"",
+            ));
+        }
+    };
+    let parameters = object(&mut request, "parameters")?;
+    let credentials = object(&mut request, "credentials")?;
+    let settings = settings(&object(&mut request, "settings")?)?;
+    let items = match request.remove("items") {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| Item::from_input(v).map_err(|e| format!("item {i}: {e}")))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(Error::from_reason)?,
+        _ => return Err(Error::from_reason("'items' must be an array of n8n items")),
+    };
+    let runner = Runner::new(
+        registry,
+        Invocation {
+            node,
+            parameters,
+            credentials,
+            settings,
+        },
+    )
+    .map_err(|e| Error::from_reason(e.to_string()))?;
+    let Some(id) = execution else {
+        return Ok(result(runner.run_batch(items).await));
+    };
+    let cancel = Cancel::new();
+    if let Ok(mut r) = running().lock() {
+        r.insert(id, cancel.clone());
+    }
+    let batch = runner.with_cancel(cancel).run_batch(items).await;
+    if let Ok(mut r) = running().lock() {
+        r.remove(&id);
+    }
+    Ok(result(batch))
+}
+
+/// Whether noderun evaluates this parameter value itself (`=…` with `{{ }}` in its subset).
+/// The package lets n8n resolve the expressions that it does not (`$('Node')`, `$now`, …).
+#[napi]
+pub fn expression_supported(source: String) -> bool {
+    noderun_expression::Template::parse(&source).is_ok()
+}
+
+fn settings(s: &Map<String, Value>) -> Result<Settings> {
+    let mut settings = Settings::default();
+    if let Some(v) = s.get("onError").filter(|v| !v.is_null()) {
+        settings.on_error = serde_json::from_value::<OnError>(v.clone()).map_err(|_| {
+            Error::from_reason(format!(
+                "settings.onError must be stopWorkflow, continueRegularOutput or continueErrorOutput, got {v}"
+            ))
+        })?;
+    }
+    settings = settings.continue_on_fail(s.get("continueOnFail") == Some(&Value::Bool(true)));
+    let number = |key: &str| -> Result<Option<u64>> {
+        match s.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+                Error::from_reason(format!("settings.{key} must be a whole number, got {v}"))
+            }),
+        }
+    };
+    if let Some(n) = number("concurrency")? {
+        settings.concurrency = n.max(1) as usize;
+    }
+    if let Some(ms) = number("timeoutMs")? {
+        settings.request_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = number("connectTimeoutMs")? {
+        settings.connect_timeout = Duration::from_millis(ms);
+    }
+    if let Some(n) = number("maxResponseBytes")? {
+        settings.max_response_bytes = n as usize;
+    }
+    Ok(settings)
+}
+
+fn result(batch: BatchResult) -> Value {
+    let items = |v: Vec<Item>| Value::Array(v.iter().map(|i| json!(i)).collect());
+    let s = batch.summary;
+    let stopped = s.stopped.map(|stop| {
+        let mut details = json!(stop.failure.details);
+        details["item"] = json!(stop.item);
+        if let Some(p) = stop.failure.parameter.filter(|p| !p.is_empty()) {
+            details["parameter"] = json!(p);
+        }
+        details
+    });
+    json!({
+        "main": items(batch.main),
+        "error": items(batch.error),
+        "summary": {
+            "items": s.items,
+            "succeeded": s.succeeded,
+            "failed": s.failed,
+            "notRun": s.not_run,
+            "elapsedMs": s.elapsed.as_secs_f64() * 1000.0,
+            "stopped": stopped,
+            "cancelled": s.cancelled,
+            "interrupted": s.interrupted,
+        },
+    })
+}
