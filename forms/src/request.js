@@ -230,9 +230,11 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
     if (send?.property !== undefined) {
       const property = String(resolve(send.property, scope) ?? '');
       const value = send.value !== undefined ? resolve(send.value, scope) : scope.value;
-      if (value !== undefined) {
-        if (send.type === 'query') options.qs[property] = value;
-        else if (send.propertyInDotNotation === false) options.body[property] = value;
+      // n8n: a query key set to `undefined` keeps its place in the query (it is not sent, but a
+      // later value for the same key is sent there).
+      if (send.type === 'query') options.qs[property] = value;
+      else if (value !== undefined) {
+        if (send.propertyInDotNotation === false) options.body[property] = value;
         else setPath(options.body, property, value);
       }
     }
@@ -240,7 +242,7 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
   if (paginate && into.pagination) firstPage(options, into.pagination, { parameter: resolved, credentials });
   let url = joinUrl(options.baseURL, options.url);
   const parts = [];
-  for (const [k, v] of Object.entries(options.qs)) pushQuery(parts, k, v);
+  for (const [k, v] of Object.entries(options.qs)) if (v !== undefined) pushQuery(parts, k, v);
   if (parts.length > 0) url += (url.includes('?') ? '&' : '?') + parts.join('&');
   const emptyBody = options.body && typeof options.body === 'object' && !Array.isArray(options.body) && Object.keys(options.body).length === 0;
   const body = ['GET', 'HEAD'].includes(options.method) || emptyBody ? null : options.body;

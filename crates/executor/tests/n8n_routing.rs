@@ -414,11 +414,7 @@ async fn return_all_pages_the_same_as_n8n_routing_node() {
     let server = MockServer::start().await;
     let node = registry.node("directus").unwrap();
     let mut runs = Vec::new();
-    for op in node
-        .operations()
-        .iter()
-        .filter(|op| op.schema["properties"].get("returnAll").is_some())
-    {
+    for op in node.operations() {
         for state in &op.states {
             for parameters in cases(&node.description.properties, state) {
                 let shown = noderun_definitions::display::visible_properties(

@@ -72,9 +72,11 @@ pub struct Directus {
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     admin_token: String,
-    /// The admin's static token, once [`Directus::admin_credentials_file`] has set it.
-    static_token: OnceLock<String>,
 }
+
+/// The admin's static token per server URL, once [`Directus::admin_credentials_file`] has set it
+/// (one per test binary: setting another would invalidate the one the other tests use).
+static STATIC_TOKENS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
 impl Directus {
     /// Reads the main server's description from the environment and logs in as the admin.
@@ -130,7 +132,6 @@ impl Directus {
             runtime,
             http,
             admin_token: String::new(),
-            static_token: OnceLock::new(),
         };
         let (email, password) = (
             var("NODERUN_TEST_ADMIN_EMAIL"),
@@ -441,7 +442,8 @@ impl Directus {
     /// directory of the test's own (`name` tells apart the files of one test). The token is set
     /// once per server and test binary.
     pub fn admin_credentials_file(&self, test: &str, name: &str) -> PathBuf {
-        let token = self.static_token.get_or_init(|| {
+        let mut tokens = STATIC_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
+        let token = tokens.entry(self.url.clone()).or_insert_with(|| {
             let token = format!("noderun-e2e-{}", unique(""));
             self.admin(
                 Method::PATCH,
