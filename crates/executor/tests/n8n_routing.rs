@@ -416,7 +416,11 @@ async fn return_all_pages_the_same_as_n8n_routing_node() {
     let mut runs = Vec::new();
     for op in node.operations() {
         for state in &op.states {
-            for parameters in cases(&node.description.properties, state) {
+            for mut parameters in cases(&node.description.properties, state) {
+                // An export is one binary download, not paged (proven on a real Directus).
+                if let Some(Value::Object(fields)) = parameters.get_mut("additionalFields") {
+                    fields.remove("export");
+                }
                 let shown = noderun_definitions::display::visible_properties(
                     &node.description.properties,
                     &parameters,
