@@ -177,7 +177,7 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
                 "--dry-run",
                 "-q",
             ],
-            &format!("{}\n", case["item"]),
+            format!("{}\n", case["item"]),
         );
         if case["mode"] == "bad-json" {
             let field = case["field"].as_str().unwrap();
