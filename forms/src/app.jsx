@@ -7,7 +7,7 @@ import { createRoot } from 'react-dom/client';
 import Form from '@rjsf/core';
 import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
-import { currentState, dryRunRequest, effectiveParameters } from './request.js';
+import { currentState, dryRunRequest, effectiveParameters, sampleItem, uploads } from './request.js';
 
 const data = JSON.parse(document.getElementById('noderun-data').textContent);
 const node = data.node;
@@ -89,10 +89,42 @@ function shellQuote(text) {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
-/** What the form data means: parameters, workflow node, command line and dry-run request. */
-function meaning(op, formData, credentialUrl) {
+/**
+ * What the form data means: parameters, workflow node, input item, command line and dry-run
+ * request. `itemText` is the input item the user typed, `null` for the page's own (`sampleItem`:
+ * it follows the binary properties the request uploads).
+ */
+function meaning(op, formData, credentialUrl, itemText) {
   const parameters = formData ?? {};
   const state = currentState(op, node.properties, parameters);
+  let item = {};
+  let requestError = null;
+  if (itemText !== null) {
+    try {
+      item = JSON.parse(itemText);
+    } catch (e) {
+      requestError = `The input item is not JSON (${e.message})`;
+    }
+  }
+  const json = item?.json !== undefined ? item.json : item;
+  let request;
+  if (requestError === null) {
+    try {
+      const credentials = { url: credentialUrl };
+      const { files, ...planned } = dryRunRequest(
+        node,
+        state,
+        effectiveParameters(node.properties, state, parameters),
+        credentials,
+        (path) => jsonKinds(fieldSchema(op.schema, path)),
+        json && typeof json === 'object' ? json : {},
+      );
+      if (itemText === null) item = sampleItem(files);
+      request = files.length > 0 ? { ...planned, files: uploads(files, item) } : planned;
+    } catch (e) {
+      requestError = e.message;
+    }
+  }
   const workflowNode = {
     parameters,
     name: node.defaults?.name ?? node.displayName,
@@ -102,23 +134,14 @@ function meaning(op, formData, credentialUrl) {
     credentials: Object.fromEntries((node.credentials ?? []).map((c) => [c.name, { id: '1', name: c.name }])),
   };
   const command = [
-    `echo '{}' | noderun run ${node.name}`,
+    // printf, not echo: sh's echo may expand backslashes of the JSON text.
+    `printf '%s\\n' ${shellQuote(JSON.stringify(item))} | noderun run ${node.name}`,
     `--resource ${op.resource}`,
     `--operation ${op.operation}`,
     `--parameters ${shellQuote(JSON.stringify(parameters))}`,
     '--credentials creds.json --dry-run',
   ].join(' \\\n    ');
-  let request;
-  let requestError = null;
-  try {
-    const credentials = { url: credentialUrl };
-    request = dryRunRequest(node, state, effectiveParameters(node.properties, state, parameters), credentials, (path) =>
-      jsonKinds(fieldSchema(op.schema, path)),
-    );
-  } catch (e) {
-    requestError = e.message;
-  }
-  return { workflowNode, command, request, requestError, state: state.values };
+  return { workflowNode, item, command, request, requestError, state: state.values };
 }
 
 function App() {
@@ -130,13 +153,15 @@ function App() {
   const uiSchema = useMemo(() => uiSchemaFor(op.schema), [op]);
   const transformErrors = useMemo(() => transformErrorsFor(op.schema), [op]);
   const [formData, setFormData] = useState({});
+  // The input item as typed; `null` until the user edits it (the page's sample item).
+  const [itemText, setItemText] = useState(null);
   // A new form (fresh defaults) each time an operation is chosen, also the same one again.
   const [generation, setGeneration] = useState(0);
   const key = `${op.resource}/${op.operation}`;
   const errors = validator
     .validateFormData(formData, op.schema, undefined, transformErrors)
     .errors.map((x) => `${x.property ?? ''} ${x.message}`.trim());
-  const m = meaning(op, formData, credentialUrl);
+  const m = meaning(op, formData, credentialUrl, itemText);
 
   window.noderunForms = {
     data,
@@ -144,6 +169,7 @@ function App() {
       setResource(r);
       setOperation(o);
       setFormData({});
+      setItemText(null);
       setGeneration((g) => g + 1);
     },
     current: () => ({ key, formData, errors, ...m }),
@@ -165,6 +191,7 @@ function App() {
               setResource(e.target.value);
               setOperation(opsOf(e.target.value)[0].operation);
               setFormData({});
+              setItemText(null);
             }}
           >
             {resources.map((r) => (
@@ -180,6 +207,7 @@ function App() {
             onChange={(e) => {
               setOperation(e.target.value);
               setFormData({});
+              setItemText(null);
             }}
           >
             {opsOf(resource).map((o) => (
@@ -210,6 +238,13 @@ function App() {
           <pre id="status" className={errors.length ? 'bad' : 'good'}>
             {errors.length ? errors.join('\n') : 'valid'}
           </pre>
+          <h2>Input item</h2>
+          <textarea
+            id="input-item"
+            spellCheck={false}
+            value={itemText ?? JSON.stringify(m.item, null, 2)}
+            onChange={(e) => setItemText(e.target.value)}
+          />
           <h2>Dry-run request</h2>
           <pre id="request" className={errors.length || m.requestError ? 'bad' : ''}>
             {errors.length

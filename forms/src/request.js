@@ -101,7 +101,7 @@ export function evaluate(source, scope) {
         new Function('$value', '$parameter', '$credentials', '$self', '$json', '$itemIndex', '$request', '$response', `return (${code});`),
       );
     }
-    return codeCache.get(code)(scope.value, scope.parameter, scope.credentials, scope.self, {}, 0, scope.request, scope.response);
+    return codeCache.get(code)(scope.value, scope.parameter, scope.credentials, scope.self, scope.json ?? {}, 0, scope.request, scope.response);
   };
   if (segments.length === 1 && segments[0].code !== undefined) return run(segments[0].code);
   return segments
@@ -185,12 +185,15 @@ function joinUrl(base, url) {
 }
 
 /**
- * The request `noderun run --dry-run` prints for these parameters: `{method, url, body}`.
+ * The request `noderun run --dry-run` plans for these parameters: `{method, url, body, files}`,
+ * `files` being the multipart file parts (`routing.request.multipart`) as `[field, binary
+ * property of the item]` pairs (`uploads` turns them into what the dry run prints).
  * `jsonKinds(path)` lists what a JSON parameter may hold (`object`, `array`: the types of its
  * schema besides `string`). Throws with noderun's reason when a JSON text does not hold one.
  * A paged operation (n8n's `routing.operations.pagination`) prints its first page's request.
+ * `json` is the input item's json (`$json`).
  */
-export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
+export function dryRunRequest(node, state, parameters, credentials, jsonKinds, json = {}) {
   const properties = node.properties;
   const resolved = structuredClone(parameters);
   const into = { steps: [], json: [], pagination: null };
@@ -206,6 +209,8 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
     headers: { ...(defaults.headers ?? {}) },
     body: {},
   };
+  // Insertion order of a Map, a field given again moves to the end: as plan.rs keeps them.
+  const files = new Map();
   let paginate;
   for (const step of steps) {
     const scope = {
@@ -213,6 +218,7 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
       self: step.self ? getPath(resolved, step.self) : undefined,
       parameter: resolved,
       credentials,
+      json,
     };
     const { request, send } = step.routing;
     if (request) {
@@ -223,6 +229,12 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
         else if (k === 'baseURL') options.baseURL = typeof v === 'string' ? v : '';
         else if (k === 'qs' || k === 'headers') options[k] = merge(options[k], v);
         else if (k === 'body') options.body = merge(options.body, v);
+        else if (k === 'multipart' && v && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [field, property] of Object.entries(v)) {
+            files.delete(field);
+            files.set(field, typeof property === 'string' ? property : JSON.stringify(property));
+          }
+        }
       }
     }
     // n8n keeps the first decision: `paginate ?? source.paginate`.
@@ -236,17 +248,79 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds) {
       else if (value !== undefined) {
         if (send.propertyInDotNotation === false) options.body[property] = value;
         else setPath(options.body, property, value);
+      } else if (send.type === 'query' && !(property in options.qs)) {
+        // n8n sets the key to `undefined`: not sent, but it keeps its place in the query for a
+        // value set later (plan.rs `undefined_qs`).
+        options.qs[property] = undefined;
       }
     }
   }
-  if (paginate && into.pagination) firstPage(options, into.pagination, { parameter: resolved, credentials });
+  if (paginate && into.pagination) firstPage(options, into.pagination, { parameter: resolved, credentials, json });
   let url = joinUrl(options.baseURL, options.url);
   const parts = [];
   for (const [k, v] of Object.entries(options.qs)) if (v !== undefined) pushQuery(parts, k, v);
   if (parts.length > 0) url += (url.includes('?') ? '&' : '?') + parts.join('&');
   const emptyBody = options.body && typeof options.body === 'object' && !Array.isArray(options.body) && Object.keys(options.body).length === 0;
-  const body = ['GET', 'HEAD'].includes(options.method) || emptyBody ? null : options.body;
-  return { method: options.method, url, body };
+  const body = ['GET', 'HEAD'].includes(options.method) || (emptyBody && files.size === 0) ? null : options.body;
+  return { method: options.method, url, body, files: [...files] };
+}
+
+// The file extension noderun gives a file part without a `fileName` (binary.rs `extension_for`).
+const EXTENSIONS = {
+  'image/png': '.png', 'image/jpeg': '.jpg', 'image/gif': '.gif', 'image/webp': '.webp', 'image/avif': '.avif',
+  'image/tiff': '.tiff', 'image/svg+xml': '.svg', 'application/pdf': '.pdf', 'application/json': '.json',
+  'text/csv': '.csv', 'text/plain': '.txt', 'text/xml': '.xml', 'application/xml': '.xml', 'text/yaml': '.yaml',
+  'application/yaml': '.yaml', 'application/x-yaml': '.yaml', 'text/html': '.html', 'application/zip': '.zip',
+};
+
+/** The size of base64 text (whitespace allowed, as noderun allows it); throws when it is not base64. */
+function base64Bytes(text, property) {
+  const compact = text.replace(/[\t\n\f\r ]/g, '');
+  const bad = compact.search(/[^A-Za-z0-9+/=]|=[^=]|={3}/);
+  if (bad !== -1 || compact.length % 4 !== 0) {
+    const why = bad !== -1 ? `'${compact[bad]}' at character ${bad + 1} is not a base64 character` : 'its length is not a multiple of 4';
+    throw new Error(`Item 0: binary property '${property}': \`data\` is not valid base64 (${why})`);
+  }
+  const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
+  return (compact.length / 4) * 3 - padding;
+}
+
+/**
+ * The `files` a dry run prints for the planned file parts (binary.rs `uploads` + `describe`):
+ * field → `{fileName, mimeType, bytes}` of the input item's binary property; throws noderun's
+ * message when the item lacks it. A `path` (binary directory) is not readable from the page.
+ */
+export function uploads(files, item) {
+  const out = {};
+  for (const [field, property] of files) {
+    const binary = item?.binary && typeof item.binary === 'object' ? item.binary : {};
+    const data = binary[property];
+    if (!data || typeof data !== 'object') {
+      const has = Object.keys(binary);
+      const what = has.length > 0 ? `its binary properties are: ${has.join(', ')}` : 'it has no binary data';
+      throw new Error(`Item 0 has no binary property '${property}' (binaryPropertyName); ${what}`);
+    }
+    if (typeof data.data !== 'string') {
+      throw new Error(`Item 0: binary property '${property}' needs \`data\` (base64) here: the page cannot read a \`path\``);
+    }
+    const bytes = base64Bytes(data.data, property);
+    const mimeType = data.mimeType ?? 'application/octet-stream';
+    const fileName = data.fileName ?? `${property}${EXTENSIONS[mimeType.split(';')[0].trim()] ?? ''}`;
+    out[field] = { fileName, mimeType, bytes };
+  }
+  return out;
+}
+
+const SAMPLE_FILE = '[{"title": "Sample"}]\n';
+
+/**
+ * The input item the page starts with: `{}`, or, when the request uploads (multipart file
+ * parts), an item whose binary properties the parts name hold a small JSON file.
+ */
+export function sampleItem(files) {
+  if (files.length === 0) return {};
+  const file = { data: btoa(SAMPLE_FILE), mimeType: 'application/json', fileName: 'sample.json' };
+  return { json: {}, binary: Object.fromEntries(files.map(([, property]) => [property, { ...file }])) };
 }
 
 /** The first page of a paged request, as n8n's RoutingNode makes it. */

@@ -4,8 +4,8 @@
 //! noderun itself:
 //!
 //! - the form's own data is valid in the form (Ajv 2020), and `noderun run --dry-run` with the
-//!   page's workflow node (and, once per operation, with the page's command line) accepts it
-//!   and prints the request the page showed;
+//!   page's workflow node and input item (and, once per operation, with the page's command
+//!   line) accepts it and prints the request the page showed (with `files` for an upload);
 //! - a form sets no value by itself but n8n's own top-level defaults (no collection field the
 //!   user did not type in);
 //! - the fields the form shows are exactly the parameters n8n shows in that state (our
@@ -164,6 +164,9 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         }
 
         std::fs::write(&workflow_node, case["workflowNode"].to_string()).unwrap();
+        // The input item the page shows (with a sample binary property when the operation
+        // uploads one), as the dry run the page describes reads it.
+        assert!(case["item"].is_object(), "{what}: the input item");
         let run = noderun(
             &[
                 "run",
@@ -174,7 +177,7 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
                 "--dry-run",
                 "-q",
             ],
-            "{}\n",
+            format!("{}\n", case["item"]),
         );
         if case["mode"] == "bad-json" {
             let field = case["field"].as_str().unwrap();
