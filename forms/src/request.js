@@ -242,11 +242,9 @@ export function dryRunRequest(node, state, parameters, credentials, jsonKinds, j
     if (send?.property !== undefined) {
       const property = String(resolve(send.property, scope) ?? '');
       const value = send.value !== undefined ? resolve(send.value, scope) : scope.value;
-      // n8n: a query key set to `undefined` keeps its place in the query (it is not sent, but a
-      // later value for the same key is sent there).
-      if (send.type === 'query') options.qs[property] = value;
-      else if (value !== undefined) {
-        if (send.propertyInDotNotation === false) options.body[property] = value;
+      if (value !== undefined) {
+        if (send.type === 'query') options.qs[property] = value;
+        else if (send.propertyInDotNotation === false) options.body[property] = value;
         else setPath(options.body, property, value);
       } else if (send.type === 'query' && !(property in options.qs)) {
         // n8n sets the key to `undefined`: not sent, but it keeps its place in the query for a
