@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::directus::{Directus, unique, unique_email};
-use support::{Out, assert_output, error_item, keys, ndjson, noderun};
+use support::{Out, assert_output, error_item, keys, run_directus};
 
 const SUCCESS: &str = r#"{"json":{"success":true},"pairedItem":{"item":0}}"#;
 const FORBIDDEN: &str = "You don't have permission to access this. (HTTP 403, FORBIDDEN)";
@@ -34,23 +34,12 @@ fn run(
     input: &[Value],
     continue_on_fail: bool,
 ) -> Out {
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "directus".into(),
-        "--resource".into(),
-        resource.into(),
-        "--operation".into(),
-        operation.into(),
-        "--parameters".into(),
-        parameters.to_string(),
-        "--credentials".into(),
-        credentials.to_str().expect("a UTF-8 path").into(),
-        "-q".into(),
-    ];
-    if continue_on_fail {
-        args.push("--continue-on-fail".into());
-    }
-    noderun(&args, ndjson(input))
+    let extra: &[&str] = if continue_on_fail {
+        &["--continue-on-fail"]
+    } else {
+        &[]
+    };
+    run_directus(resource, operation, parameters, credentials, input, extra)
 }
 
 /// The `json` of every output item of a run that must succeed, checking that each is paired

@@ -12,34 +12,7 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::directus::{Directus, current_totp, scratch, unique, unique_email};
-use support::{Out, ndjson, noderun};
-
-/// `noderun run directus --resource R --operation O --parameters P --credentials C -q EXTRA…`
-/// with `items` on stdin.
-fn run(
-    resource: &str,
-    operation: &str,
-    parameters: &Value,
-    credentials: &Path,
-    items: &[Value],
-    extra: &[&str],
-) -> Out {
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "directus".into(),
-        "--resource".into(),
-        resource.into(),
-        "--operation".into(),
-        operation.into(),
-        "--parameters".into(),
-        parameters.to_string(),
-        "--credentials".into(),
-        credentials.to_str().expect("a UTF-8 path").into(),
-        "-q".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    noderun(&args, ndjson(items))
-}
+use support::{Out, run_directus as run};
 
 /// The output items of a run that must succeed.
 fn ok(out: Out) -> Vec<Value> {

@@ -31,6 +31,33 @@ impl Out {
     }
 }
 
+/// Runs `noderun run directus --resource R --operation O --parameters P --credentials FILE -q`
+/// plus `extra` flags, with `input` as NDJSON on stdin.
+pub fn run_directus(
+    resource: &str,
+    operation: &str,
+    parameters: &Value,
+    credentials: &std::path::Path,
+    input: &[Value],
+    extra: &[&str],
+) -> Out {
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "directus".into(),
+        "--resource".into(),
+        resource.into(),
+        "--operation".into(),
+        operation.into(),
+        "--parameters".into(),
+        parameters.to_string(),
+        "--credentials".into(),
+        credentials.to_str().expect("a UTF-8 path").into(),
+        "-q".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    noderun(&args, ndjson(input))
+}
+
 /// Every line of `text` parsed as JSON.
 pub fn parse_lines(text: &str) -> Vec<Value> {
     text.lines()
