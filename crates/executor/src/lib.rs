@@ -1,13 +1,17 @@
 //! The executor: n8n items in, exactly one outcome per item out.
 //!
 //! The primary type is [`Runner`], built from an [`Invocation`] (node, parameters, credential,
-//! [`Settings`]). For each input [`Item`] it resolves the parameters (n8n expressions, once
-//! parsed per run), applies displayOptions and defaults, parses the JSON/RAW body, validates
-//! against the operation's schema, builds the HTTP request from the definition's declarative
-//! routing, sends it with reqwest on tokio, and turns the response into output items or a
+//! [`Settings`]). It compiles the run once into a [`Plan`] (the IO-free planner,
+//! `noderun-plan`); for each input [`Item`] the plan resolves the expressions, validates what
+//! they produced and builds the HTTP request(s) from the definition's declarative routing; the
+//! runner sends them with reqwest on tokio and turns the responses into output items or a
 //! failure: `{"json": …, "pairedItem": {"item": i}}`, or with continue-on-fail an item whose
-//! `json.error` says what went wrong. The per-item path reads top to bottom in
-//! [`plan`] (resolve → validate → build) and [`Runner::process`] (send → outcome).
+//! `json.error` says what went wrong.
+//!
+//! An item goes one way through the rooms: [`Plan`] (parameters, requests, pages) → `runner`
+//! (the item's pages, its binary uploads) → `attempt` (retries, the follow-up request of a
+//! two-call operation) → `transport` (HTTP) → `outcome` (the response as items); `scheduler`
+//! runs the items (concurrency, input order, stopping, cancellation).
 //!
 //! The key design decision: the executor contains no knowledge of any service. Everything a
 //! node does is data from `noderun-definitions`, interpreted the way n8n's own declarative engine
@@ -45,23 +49,21 @@
 
 #![deny(missing_docs)]
 
+mod attempt;
 mod binary;
 mod cancel;
-mod credentials;
-mod error;
-mod item;
-mod paging;
-pub mod plan;
-mod response;
-mod run;
+mod outcome;
+mod runner;
+mod scheduler;
 mod settings;
 mod transport;
 
 pub use binary::BinaryData;
 pub use cancel::Cancel;
-pub use credentials::Credentials;
-pub use error::{FailureKind, ItemFailure, SetupError, StopError};
-pub use item::{Item, ItemError, PairedItem};
-pub use plan::{Plan, RequestSpec};
-pub use run::{BatchResult, Invocation, Output, Runner, Summary};
+pub use noderun_plan::{
+    Credentials, FailureKind, Item, ItemError, ItemFailure, ItemPlan, Paging, PairedItem, Plan,
+    RequestSpec, SetupError,
+};
+pub use runner::{Invocation, Runner};
+pub use scheduler::{BatchResult, Output, StopError, Summary};
 pub use settings::{OnError, Settings};

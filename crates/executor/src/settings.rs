@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use noderun_plan::Paging;
 use serde::{Deserialize, Serialize};
 
 /// What happens when an item fails (n8n's `onError`).
@@ -41,6 +42,8 @@ pub struct Settings {
     pub max_retry_after: Duration,
     /// Resolve, validate and build each request, but output it instead of sending it.
     pub dry_run: bool,
+    /// Whether a dry run shows secrets in clear (else they are `***`).
+    pub show_secrets: bool,
     /// Where binary data is kept (n8n's filesystem mode): downloads are written to files in
     /// this directory and referenced from the item (`path`), and binary properties that
     /// reference a file (`path`, inside this directory) are streamed from it. Without it binary
@@ -51,6 +54,9 @@ pub struct Settings {
     pub max_binary_bytes: u64,
     /// Time for a request that uploads or downloads binary data (instead of `request_timeout`).
     pub binary_timeout: Duration,
+    /// How Return All pages: the page size (default: the definition's, 1000 for Directus) and
+    /// whether keyset paging may be used where the definition allows it (default yes).
+    pub paging: Paging,
 }
 
 impl Default for Settings {
@@ -66,9 +72,11 @@ impl Default for Settings {
             max_response_bytes: 16 * 1024 * 1024,
             max_retry_after: Duration::from_secs(60),
             dry_run: false,
+            show_secrets: false,
             binary_dir: None,
             max_binary_bytes: 2 << 30,
             binary_timeout: Duration::from_secs(3600),
+            paging: Paging::default(),
         }
     }
 }

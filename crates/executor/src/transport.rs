@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::binary::Upload;
-use crate::error::{FailureKind, ItemFailure, SetupError};
-use crate::plan::RequestSpec;
+use noderun_plan::{FailureKind, ItemFailure, RequestSpec, SetupError};
+
+use crate::binary::upload::Upload;
 use crate::settings::Settings;
 
 /// A response, read whole (up to the size limit).
@@ -101,7 +101,8 @@ impl Transport {
         };
         let mut request = client.request(method, url).headers(headers);
         if !spec.files.is_empty() {
-            let (content_type, body, len) = crate::binary::multipart(spec.body.as_ref(), uploads);
+            let (content_type, body, len) =
+                crate::binary::multipart::body(spec.body.as_ref(), uploads);
             request = request
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .header(reqwest::header::CONTENT_LENGTH, len)

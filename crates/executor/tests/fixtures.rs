@@ -1,11 +1,19 @@
 //! The parameter fixtures in fixtures/<node>/<resource>/<operation>.json: every valid set
 //! resolves and validates, every invalid one fails with exactly the listed messages. Every
 //! operation of every node has a fixture file.
+//!
+//! Recording: `NODERUN_BLESS=1 cargo test -p noderun-executor --test fixtures` writes the
+//! messages the invalid sets get, and records a fixture for an operation that has none: per
+//! switch state, the required parameters with example values ([`Property::example`]), once by
+//! expression from the input item; invalid, each required parameter missing, empty, and taken
+//! from an item that lacks it. Review the recorded file, then add the cases that matter.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use noderun_definitions::Registry;
+use noderun_definitions::display::visible_properties;
+use noderun_definitions::model::{Property, PropertyType};
+use noderun_definitions::{Node, Operation, Registry};
 use noderun_executor::{Invocation, Item, Runner, Settings};
 use serde_json::{Map, Value, json};
 
@@ -34,7 +42,7 @@ fn outcome(
     let item = Item::from_input(case.get("item").cloned().unwrap_or_else(|| json!({}))).unwrap();
     runner
         .plan()
-        .parameters_for(0, &item)
+        .for_item(0, &item)
         .map(|_| ())
         .map_err(|f| vec![f.message().to_string()])
 }
@@ -51,8 +59,17 @@ fn fixtures_give_the_expected_results_and_messages() {
                 .join(&node.description.name)
                 .join(&op.resource)
                 .join(format!("{}.json", op.operation));
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|_| panic!("no fixture file {}", path.display()));
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(_) if bless => {
+                    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    serde_json::to_string(&recorded(node, op)).unwrap()
+                }
+                Err(_) => panic!(
+                    "no fixture file {}: record one with `NODERUN_BLESS=1 cargo test -p noderun-executor --test fixtures`",
+                    path.display()
+                ),
+            };
             let mut fixture: Value = serde_json::from_str(&text).unwrap();
             let check = |case: &Value| {
                 outcome(
@@ -97,4 +114,65 @@ fn fixtures_give_the_expected_results_and_messages() {
         }
     }
     assert!(checked >= 40, "only {checked} fixture cases");
+}
+
+/// A fixture for an operation that has none: per switch state the required parameters with
+/// example values, the first state once more with its first required text from the input item;
+/// invalid: each required parameter missing, empty (text) and from an item that lacks it. The
+/// messages of the invalid sets are recorded by the caller.
+fn recorded(node: &Node, op: &Operation) -> Value {
+    let properties = &node.description.properties;
+    let required = |state: &Map<String, Value>| -> Vec<&Property> {
+        visible_properties(properties, state)
+            .into_iter()
+            .map(|i| &properties[i])
+            .filter(|p| p.required && !["resource", "operation"].contains(&p.name.as_str()))
+            .collect()
+    };
+    let mut valid = vec![];
+    let mut invalid = vec![];
+    for (n, state) in op.states.iter().enumerate() {
+        let mut parameters: Map<String, Value> = state
+            .iter()
+            .filter(|(k, _)| !["resource", "operation"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let required = required(state);
+        for p in &required {
+            parameters.insert(p.name.clone(), p.example());
+        }
+        valid.push(json!({"parameters": parameters}));
+        if n > 0 {
+            continue;
+        }
+        if let Some(p) = required.iter().find(|p| p.kind == PropertyType::String) {
+            let mut by_expression = parameters.clone();
+            by_expression.insert(
+                p.name.clone(),
+                json!(format!("={{{{ $json.{} }}}}", p.name)),
+            );
+            valid.push(json!({"parameters": by_expression, "item": {p.name.clone(): p.example()}}));
+        }
+        for p in &required {
+            let mut without = parameters.clone();
+            without.remove(&p.name);
+            invalid.push(json!({"parameters": without, "errors": []}));
+            if p.kind == PropertyType::String {
+                let mut empty = parameters.clone();
+                empty.insert(p.name.clone(), json!(""));
+                invalid.push(json!({"parameters": empty, "errors": []}));
+                let mut missing = parameters.clone();
+                missing.insert(p.name.clone(), json!("={{ $json.missing }}"));
+                invalid.push(json!({"parameters": missing, "item": {}, "errors": []}));
+            }
+        }
+    }
+    json!({
+        "node": node.description.name,
+        "resource": op.resource,
+        "operation": op.operation,
+        "description": "Node parameters as in an n8n workflow (with an optional input item for expressions); valid sets must resolve and validate, invalid ones must fail with exactly these messages.",
+        "valid": valid,
+        "invalid": invalid,
+    })
 }

@@ -33,7 +33,8 @@ fn plan_and_resolve(parameters: Value, item: Value) -> Option<Result<Map<String,
     Some(
         runner
             .plan()
-            .parameters_for(0, &item)
+            .for_item(0, &item)
+            .map(|p| p.parameters().clone())
             .map_err(|f| f.message().to_string()),
     )
 }
@@ -59,7 +60,15 @@ fn items_from_odd_json_do_not_panic_and_round_trip() {
             Ok(item) => {
                 assert!(was_object);
                 let again = Item::from_input(serde_json::to_value(&item).unwrap()).unwrap();
-                assert_eq!(again, item);
+                // all that is written reads back the same (an input's `pairedItem`, its
+                // lineage, is read and never written)
+                assert_eq!(
+                    again,
+                    Item {
+                        lineage: None,
+                        ..item
+                    }
+                );
             }
             Err(message) => assert!(!message.is_empty()),
         }

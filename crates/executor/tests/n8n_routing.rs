@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use noderun_definitions::Registry;
 use noderun_definitions::model::{JsonShape, PostReceive, Property, PropertyType, Routing};
-use noderun_executor::{Invocation, Item, Runner, Settings};
+use noderun_executor::{Invocation, Item, Paging, Runner, Settings};
 use serde_json::{Map, Value, json};
 mod support;
 
@@ -253,15 +253,19 @@ fn n8n(registry: &Registry, node: &str, runs: &[(String, Map<String, Value>)]) -
         dir.join("node_modules/n8n-core").exists(),
         "n8n-core is not installed: run scripts/test (or `npm ci` in tests/n8n)"
     );
+    // what every run shares goes once (the description is large: once per run, the input
+    // was gigabytes for n8n to parse)
+    let shared = json!({
+        "description": node.description,
+        "credentialType": registry.credential("directusApi").unwrap(),
+        "items": items(),
+    });
     let runs: Vec<Value> = runs
         .iter()
         .map(|(url, parameters)| {
             json!({
-                "description": node.description,
-                "credentialType": registry.credential("directusApi").unwrap(),
                 "credentials": {"url": url, "accessToken": "static-token"},
                 "parameters": parameters,
-                "items": items(),
             })
         })
         .collect();
@@ -275,7 +279,11 @@ fn n8n(registry: &Registry, node: &str, runs: &[(String, Map<String, Value>)]) -
         .stdin
         .take()
         .unwrap()
-        .write_all(json!({"runs": runs}).to_string().as_bytes())
+        .write_all(
+            json!({"shared": shared, "runs": runs})
+                .to_string()
+                .as_bytes(),
+        )
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "routing-node.js failed");
@@ -349,7 +357,14 @@ async fn same_as_n8n<R: Respond + 'static>(
                     .as_object()
                     .unwrap()
                     .clone(),
-                settings: Settings::default(),
+                // n8n's own requests: keyset paging is compared in tests/paging.rs.
+                settings: Settings {
+                    paging: Paging {
+                        offset_only: true,
+                        ..Paging::default()
+                    },
+                    ..Settings::default()
+                },
             },
         )
         .unwrap();

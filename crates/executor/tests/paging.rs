@@ -1,7 +1,8 @@
 //! Paged Return All against a local server that pages like Directus (`limit`/`offset` over a
 //! list of numbered rows, `{"data": [...]}`): the exact page requests, the order and pairing of
 //! the outputs (also with concurrency), one error for a page that fails (saying how many entries
-//! were already output), retries of the failing page only, and the generic (cursor) pagination.
+//! were already output), retries of the failing page only, keyset paging of the lists sorted by
+//! their key (and its continuation by `--resume`), and the generic (cursor) pagination.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use noderun_definitions::Registry;
-use noderun_executor::{Invocation, Item, Output, Runner, Settings};
+use noderun_executor::{Invocation, Item, Output, Paging, Runner, Settings};
 use serde_json::{Map, Value, json};
 use support::{Cursor, Pages, cursor_node, pages};
 use wiremock::matchers::any;
@@ -51,14 +52,21 @@ fn inputs(n: usize) -> Vec<Item> {
         .collect()
 }
 
-/// The path and query of every request the server received, in order.
+/// The path and query (decoded) of every request the server received, in order.
 async fn requests(server: &MockServer) -> Vec<String> {
     server
         .received_requests()
         .await
         .unwrap()
         .iter()
-        .map(|r| format!("{}?{}", r.url.path(), r.url.query().unwrap_or_default()))
+        .map(|r| {
+            let query: Vec<String> = r
+                .url
+                .query_pairs()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!("{}?{}", r.url.path(), query.join("&"))
+        })
         .collect()
 }
 
@@ -77,9 +85,12 @@ async fn return_all_reads_page_after_page_until_a_short_page() {
         .await;
     assert_eq!(ids(&result.main), (1..=2345).collect::<Vec<_>>());
     assert!(result.main.iter().all(|i| i.paired_item.unwrap().item == 0));
+    // The key lookup first: this server refuses it (HTTP 403, not tried again, the second
+    // request not sent), and the list pages by offset.
     assert_eq!(
         requests(&server).await,
         [
+            "/fields/rows?",
             "/items/rows?limit=1000&offset=0",
             "/items/rows?limit=1000&offset=1000",
             "/items/rows?limit=1000&offset=2000",
@@ -95,7 +106,8 @@ async fn a_list_of_exactly_full_pages_ends_with_an_empty_page() {
         .run_batch(inputs(1))
         .await;
     assert_eq!(result.main.len(), 2000);
-    assert_eq!(requests(&server).await.len(), 3);
+    // The key lookup (refused), and three pages.
+    assert_eq!(requests(&server).await.len(), 4);
 }
 
 #[tokio::test]
@@ -228,6 +240,7 @@ async fn a_retry_repeats_the_failing_page_only() {
     assert_eq!(
         requests(&server).await,
         [
+            "/fields/rows?",
             "/items/rows?limit=1000&offset=0",
             "/items/rows?limit=1000&offset=1000",
             "/items/rows?limit=1000&offset=1000",
@@ -275,4 +288,154 @@ async fn generic_pagination_follows_a_cursor_from_the_previous_response() {
             "/rows?cursor=6&size=3"
         ]
     );
+}
+
+/// Activity → List: a system collection with a numeric key.
+fn activity(extra: Value) -> Value {
+    let mut p = json!({"resource": "activity", "operation": "list"});
+    p.as_object_mut().unwrap().extend(object(extra));
+    p
+}
+
+#[tokio::test]
+async fn a_list_sorted_by_its_key_pages_after_the_last_key() {
+    let server = server(pages(2003)).await;
+    let result = runner(&server.uri(), activity(json!({})), Settings::default())
+        .run_batch(inputs(1))
+        .await;
+    assert_eq!(ids(&result.main), (1..=2003).collect::<Vec<_>>());
+    assert_eq!(
+        requests(&server).await,
+        [
+            "/activity?sort=id&limit=1000&offset=0",
+            r#"/activity?sort=id&limit=1000&offset=0&filter={"id":{"_gt":1000}}"#,
+            r#"/activity?sort=id&limit=1000&offset=0&filter={"id":{"_gt":2000}}"#,
+        ]
+    );
+    assert_eq!(result.summary.succeeded, 1);
+}
+
+#[tokio::test]
+async fn keyset_paging_joins_the_users_filter_with_and() {
+    let server = server(pages(1500)).await;
+    let filtered = activity(json!({"additionalFields": {"filter": {"status": {"_eq": "active"}}}}));
+    let result = runner(&server.uri(), filtered, Settings::default())
+        .run_batch(inputs(1))
+        .await;
+    assert_eq!(ids(&result.main), (1..=1500).collect::<Vec<_>>());
+    assert_eq!(
+        requests(&server).await,
+        [
+            r#"/activity?sort=id&filter={"status":{"_eq":"active"}}&limit=1000&offset=0"#,
+            r#"/activity?sort=id&filter={"_and":[{"status":{"_eq":"active"}},{"id":{"_gt":1000}}]}&limit=1000&offset=0"#,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn another_sort_or_offset_only_pages_by_offset_and_the_page_size_is_a_setting() {
+    let server = server(pages(1200)).await;
+    let sorted = activity(json!({"additionalFields": {"sort": "-timestamp"}}));
+    runner(&server.uri(), sorted, Settings::default())
+        .run_batch(inputs(1))
+        .await;
+    let offset_only = Settings {
+        paging: Paging {
+            offset_only: true,
+            page_size: Some(500),
+        },
+        ..Settings::default()
+    };
+    let result = runner(&server.uri(), activity(json!({})), offset_only)
+        .run_batch(inputs(1))
+        .await;
+    assert_eq!(ids(&result.main), (1..=1200).collect::<Vec<_>>());
+    assert_eq!(
+        requests(&server).await,
+        [
+            "/activity?sort=-timestamp&limit=1000&offset=0",
+            "/activity?sort=-timestamp&limit=1000&offset=1000",
+            "/activity?sort=id&limit=500&offset=0",
+            "/activity?sort=id&limit=500&offset=500",
+            "/activity?sort=id&limit=500&offset=1000",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_keyset_list_continues_after_the_last_key_output() {
+    let server = server(pages(2003)).await;
+    let result = runner(&server.uri(), activity(json!({})), Settings::default())
+        .skipping([0, 1])
+        .continuing([(0, object(json!({"id": 1000, "action": "create"})))])
+        .run_batch(inputs(3))
+        .await;
+    // Item 0 goes on after key 1000; item 1 (no last entry given) stays done; item 2 runs.
+    let paired: Vec<(usize, u64)> = result
+        .main
+        .iter()
+        .map(|i| (i.paired_item.unwrap().item, i.json["id"].as_u64().unwrap()))
+        .collect();
+    let expected: Vec<(usize, u64)> = (1001..=2003)
+        .map(|id| (0, id))
+        .chain((1..=2003).map(|id| (2, id)))
+        .collect();
+    assert_eq!(paired, expected);
+    assert_eq!((result.summary.skipped, result.summary.succeeded), (1, 2));
+    assert_eq!(
+        requests(&server).await[..2],
+        [
+            r#"/activity?sort=id&limit=1000&offset=0&filter={"id":{"_gt":1000}}"#,
+            r#"/activity?sort=id&limit=1000&offset=0&filter={"id":{"_gt":2000}}"#,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_offset_list_stays_done() {
+    let server = server(pages(20)).await;
+    let result = runner(&server.uri(), list(json!({})), Settings::default())
+        .skipping([0])
+        .continuing([(0, object(json!({"id": 10})))])
+        .run_batch(inputs(1))
+        .await;
+    assert!(result.main.is_empty());
+    assert_eq!(result.summary.skipped, 1);
+    // Only the key lookup, refused: no key to continue after.
+    assert_eq!(requests(&server).await, ["/fields/rows?"]);
+}
+
+#[tokio::test]
+async fn text_keys_a_server_cannot_compare_page_by_offset() {
+    // Users have UUID keys, and Directus has no `_gt` for UUIDs (`keyTypes: ["number"]`).
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(|r: &wiremock::Request| {
+            let offset: usize = support::query(r, "offset").unwrap().parse().unwrap();
+            let rows: Vec<Value> = (offset..(offset + 1000).min(1500))
+                .map(|i| json!({"id": format!("uuid-{i:04}")}))
+                .collect();
+            wiremock::ResponseTemplate::new(200).set_body_json(json!({"data": rows}))
+        })
+        .mount(&server)
+        .await;
+    let users = json!({"resource": "users", "operation": "list"});
+    let result = runner(&server.uri(), users.clone(), Settings::default())
+        .run_batch(inputs(1))
+        .await;
+    assert_eq!(result.main.len(), 1500);
+    assert_eq!(
+        requests(&server).await,
+        [
+            "/users?sort=id&limit=1000&offset=0",
+            "/users?sort=id&limit=1000&offset=1000",
+        ]
+    );
+    // Nor does a resumed list continue after such a key.
+    let result = runner(&server.uri(), users, Settings::default())
+        .skipping([0])
+        .continuing([(0, object(json!({"id": "uuid-0999"})))])
+        .run_batch(inputs(1))
+        .await;
+    assert_eq!(result.summary.skipped, 1);
 }

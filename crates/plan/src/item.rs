@@ -18,6 +18,10 @@ pub struct Item {
     /// For a failed item under continue-on-fail: the error's details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ItemError>,
+    /// The `pairedItem` an input item came with (its link into the input of the node before):
+    /// how `$('Node').item` finds its way back. Read from the input, never written out.
+    #[serde(skip)]
+    pub lineage: Option<Value>,
 }
 
 /// The link from an output item to its input item.
@@ -52,6 +56,7 @@ impl Item {
             binary: None,
             paired_item: None,
             error: None,
+            lineage: None,
         }
     }
 
@@ -79,6 +84,7 @@ impl Item {
                         binary,
                         paired_item: None,
                         error: None,
+                        lineage: map.remove("pairedItem"),
                     })
                 }
                 Some(other) => Err(format!(

@@ -1,4 +1,4 @@
-//! Errors: per-item failures and run-level problems.
+//! Errors: why an item failed, and why a run could not start.
 
 use crate::item::ItemError;
 
@@ -31,7 +31,8 @@ pub enum FailureKind {
 }
 
 impl ItemFailure {
-    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> ItemFailure {
+    /// A failure of `kind` with `message`.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> ItemFailure {
         ItemFailure {
             kind,
             parameter: None,
@@ -45,13 +46,15 @@ impl ItemFailure {
         }
     }
 
-    pub(crate) fn parameter(name: &str, message: impl Into<String>) -> ItemFailure {
+    /// A [`FailureKind::Parameter`] failure of the parameter `name`.
+    pub fn parameter(name: &str, message: impl Into<String>) -> ItemFailure {
         let mut f = ItemFailure::new(FailureKind::Parameter, message);
         f.parameter = Some(name.to_string());
         f
     }
 
-    pub(crate) fn described(mut self, description: impl Into<String>) -> ItemFailure {
+    /// With n8n's headline (`description`).
+    pub fn described(mut self, description: impl Into<String>) -> ItemFailure {
         self.details.description = Some(description.into());
         self
     }
@@ -75,32 +78,3 @@ impl ItemFailure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct SetupError(pub String);
-
-/// The run stopped at a failing item (no continue-on-fail).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("item {item}: {}", failure.details.message)]
-pub struct StopError {
-    /// Index of the failing input item.
-    pub item: usize,
-    /// Why it failed.
-    pub failure: ItemFailure,
-}
-
-/// n8n's headline for an HTTP status (NodeApiError).
-pub(crate) fn status_headline(status: u16) -> &'static str {
-    match status {
-        400 => "Bad request - please check your parameters",
-        401 => "Authorization failed - please check your credentials",
-        403 => "Forbidden - perhaps check your credentials?",
-        404 => "The resource you are requesting could not be found",
-        429 => "The service is receiving too many requests from you",
-        500 => "The service was not able to process your request",
-        502 => "Bad gateway - the service failed to handle your request",
-        503 => {
-            "Service unavailable - try again later or consider setting this node to retry automatically"
-        }
-        504 => "Gateway timed out - perhaps try again later?",
-        s if s >= 500 => "The service was not able to process your request",
-        _ => "The request failed",
-    }
-}

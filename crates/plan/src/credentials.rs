@@ -4,6 +4,7 @@ use noderun_definitions::model::CredentialType;
 use serde_json::{Map, Value};
 
 use crate::error::SetupError;
+use crate::redact::Redactor;
 
 /// The values of a credential (for Directus: `url` and `accessToken`).
 ///
@@ -27,9 +28,6 @@ impl Credentials {
         mut fields: Map<String, Value>,
     ) -> Result<Credentials, SetupError> {
         for (alias, field) in &credential_type.field_aliases {
-            let Some(field) = field.as_str() else {
-                continue;
-            };
             if let Some(value) = fields.remove(alias) {
                 let unset = match fields.get(field) {
                     None | Some(Value::Null) => true,
@@ -40,6 +38,9 @@ impl Credentials {
                     fields.insert(field.to_string(), value);
                 }
             }
+        }
+        for ignored in &credential_type.ignored_fields {
+            fields.remove(ignored);
         }
         let known: Vec<&str> = credential_type
             .properties
@@ -105,6 +106,13 @@ impl Credentials {
             .filter_map(|f| self.fields.get(f))
             .filter_map(Value::as_str)
     }
+
+    /// A redactor knowing the secret fields' values.
+    pub fn redactor(&self) -> Redactor {
+        let mut r = Redactor::default();
+        self.secrets().for_each(|s| r.add(s));
+        r
+    }
 }
 
 impl std::fmt::Debug for Credentials {
@@ -119,38 +127,5 @@ impl std::fmt::Debug for Credentials {
             }
         }
         d.finish()
-    }
-}
-
-/// Replaces every known secret in a text by `***`.
-#[derive(Default, Clone)]
-pub(crate) struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    pub(crate) fn add(&mut self, secret: &str) {
-        // Shorter strings cannot be told apart from ordinary text.
-        if secret.len() >= 3 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_string());
-            // Longest first, so a secret containing another is replaced whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        }
-    }
-
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "***");
-            }
-        }
-        out
-    }
-}
-
-impl std::fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Redactor({} secrets)", self.secrets.len())
     }
 }

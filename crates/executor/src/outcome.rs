@@ -1,20 +1,119 @@
-//! From an HTTP response to output items, or to an item failure.
+//! From an HTTP response to output items, or to an item failure: a binary body streamed into a
+//! binary property, any other body read whole and put through the post-receive actions.
 
 use noderun_definitions::display::get_path;
 use noderun_definitions::model::PostReceive;
 use noderun_expression::{Resolvable, Scope, truthy};
+use noderun_plan::{FailureKind, Item, ItemFailure, ResponsePlan};
 use serde_json::{Map, Value};
 
-use crate::error::{FailureKind, ItemFailure, status_headline};
-use crate::plan::ResponsePlan;
-use crate::transport::HttpResponse;
+use crate::binary::download;
+use crate::settings::Settings;
+use crate::transport::{HttpResponse, Transport, host_of};
+
+/// What the item expects of a response.
+pub(crate) struct Expect<'a> {
+    /// The post-receive actions and cookies.
+    pub plan: &'a ResponsePlan,
+    /// The item's parameters (`$parameter` of the post-receive expressions).
+    pub parameters: &'a Map<String, Value>,
+    /// For a binary response: the binary property it goes to and the file name to record.
+    pub binary: Option<(String, Option<String>)>,
+    /// Keep `$response` (`{statusCode, body}`) for a follow-up request.
+    pub keep: bool,
+    /// Give the pagination's `$response` (`{body, headers, statusCode}`).
+    pub want_response: bool,
+}
+
+/// What a response gave.
+pub(crate) struct Outcome {
+    /// The output items.
+    pub items: Vec<Item>,
+    /// `$response` for a follow-up request when asked (`Null` otherwise).
+    pub kept: Value,
+    /// The pagination's `$response` when asked.
+    pub page_response: Option<Value>,
+}
+
+/// Reads the response to the request sent to `url`.
+///
+/// # Errors
+/// An error status, a body that cannot be read or used, a network failure while reading it.
+pub(crate) async fn read(
+    response: reqwest::Response,
+    url: &str,
+    transport: &Transport,
+    settings: &Settings,
+    expect: Expect<'_>,
+) -> Result<Outcome, ItemFailure> {
+    let url = reqwest::Url::parse(url).ok();
+    let host = url.as_ref().map(host_of).unwrap_or_default();
+    let status = response.status().as_u16();
+    if let Some((property, file_name)) = expect.binary
+        && response.status().is_success()
+        && status != 204
+    {
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let mime_type = header(reqwest::header::CONTENT_TYPE)
+            .map(|c| c.split(';').next().unwrap_or_default().trim().to_string())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let file_name = file_name
+            .or_else(|| {
+                header(reqwest::header::CONTENT_DISPOSITION)
+                    .and_then(|d| download::disposition_file_name(&d))
+            })
+            .or_else(|| {
+                url.as_ref()
+                    .and_then(|u| u.path_segments()?.next_back().map(String::from))
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| "file".into());
+        let value = download::download(
+            response,
+            download::DownloadInfo {
+                mime_type,
+                file_name,
+            },
+            settings,
+            |e| transport.body_failure(e, &host),
+        )
+        .await?;
+        let mut item = Item::new(Map::new());
+        item.binary = Some([(property, value)].into_iter().collect());
+        let kept = if expect.keep {
+            serde_json::json!({"statusCode": status, "body": Value::Null})
+        } else {
+            Value::Null
+        };
+        return Ok(Outcome {
+            items: vec![item],
+            kept,
+            page_response: None,
+        });
+    }
+    let response = transport.read(response, &host).await?;
+    let page_response = expect.want_response.then(|| as_value(&response));
+    let (items, kept) = items(response, expect.plan, expect.parameters, &host, expect.keep)?;
+    Ok(Outcome {
+        items: items.into_iter().map(Item::new).collect(),
+        kept,
+        page_response,
+    })
+}
 
 /// The items a response gives: a success body through the post-receive actions, a 204 or empty
 /// body as `{"success": true}`, a redirect that was not followed as `{statusCode, location}`.
 ///
 /// Also returns `$response` for a follow-up request (`{statusCode, body}`, the body parsed)
 /// when `keep` is set, else `Null`.
-pub(crate) fn items(
+fn items(
     response: HttpResponse,
     plan: &ResponsePlan,
     parameters: &Map<String, Value>,
@@ -123,7 +222,7 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-pub(crate) fn header(response: &HttpResponse, name: &str) -> Option<String> {
+fn header(response: &HttpResponse, name: &str) -> Option<String> {
     response
         .headers
         .get(name)
@@ -244,17 +343,29 @@ fn evaluate(
         })
 }
 
-/// `name=value` pairs of the response's `Set-Cookie` headers.
+/// Name and value of each of the response's `Set-Cookie` headers (RFC 6265, parsed by the
+/// `cookie` crate: attributes dropped, a quoted value unquoted); a header that is not a cookie
+/// is ignored.
 fn set_cookies(response: &HttpResponse) -> Vec<(String, String)> {
     response
         .headers
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| c.split(';').next())
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .filter_map(|c| cookie::Cookie::parse(c).ok())
+        .map(|c| (c.name().to_string(), c.value_trimmed().to_string()))
         .collect()
+}
+
+/// The wait a `Retry-After` header asks for: seconds, or an HTTP date (RFC 9110; a date already
+/// past asks for no wait).
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or_default())
 }
 
 /// An error status: the service's own message and code (the `{"errors":[{message,
@@ -291,8 +402,7 @@ fn http_failure(response: &HttpResponse, host: &str) -> ItemFailure {
     failure.details.code = code;
     if status == 429 || status == 503 {
         failure.retry_after = header(response, "retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(std::time::Duration::from_secs);
+            .and_then(|v| retry_after(&v, std::time::SystemTime::now()));
     }
     failure
 }
@@ -326,7 +436,7 @@ fn service_error(body: &Value) -> (Vec<String>, Option<String>) {
 
 /// The response as n8n's pagination expressions see it (`$response`): `{body, headers,
 /// statusCode}`, the body parsed when it is JSON.
-pub(crate) fn as_value(response: &HttpResponse) -> Value {
+fn as_value(response: &HttpResponse) -> Value {
     let body = if response.body.iter().all(u8::is_ascii_whitespace) {
         Value::String(String::new())
     } else {
@@ -339,4 +449,55 @@ pub(crate) fn as_value(response: &HttpResponse) -> Value {
         .filter_map(|(k, v)| Some((k.as_str().to_string(), Value::from(v.to_str().ok()?))))
         .collect();
     serde_json::json!({"body": body, "headers": headers, "statusCode": response.status})
+}
+
+/// n8n's headline for an HTTP status (NodeApiError).
+fn status_headline(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request - please check your parameters",
+        401 => "Authorization failed - please check your credentials",
+        403 => "Forbidden - perhaps check your credentials?",
+        404 => "The resource you are requesting could not be found",
+        429 => "The service is receiving too many requests from you",
+        500 => "The service was not able to process your request",
+        502 => "Bad gateway - the service failed to handle your request",
+        503 => {
+            "Service unavailable - try again later or consider setting this node to retry automatically"
+        }
+        504 => "Gateway timed out - perhaps try again later?",
+        s if s >= 500 => "The service was not able to process your request",
+        _ => "The request failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::retry_after;
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // The obsolete forms RFC 9110 requires a recipient to accept.
+        assert_eq!(
+            retry_after("Sunday, 06-Nov-94 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Sun Nov  6 08:50:07 1994", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", SystemTime::now()), None);
+    }
 }
