@@ -1,5 +1,6 @@
-//! Embeds every file under `node-definitions/` so the registry needs no files at run time:
-//! adding a resource or a node is a data change, picked up on the next build.
+//! Embeds every file under `node-definitions/` (but the source form in `source/`, from which
+//! the resource files are generated) so the registry needs no files at run time: adding a
+//! resource or a node is a data change, picked up on the next build.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        if path.is_dir() && path != root.join("source") {
             collect(&path, root, out);
         } else if path.extension().is_some_and(|e| e == "json") {
             let rel = path

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use crate::condition::any_holds;
 use crate::model::{DisplayOptions, Property, PropertyType};
 
 /// Whether a value is an n8n expression (a string starting with `=`).
@@ -281,7 +282,7 @@ fn display_options_match(
             if values.iter().any(|v| v.is_some_and(is_expression)) {
                 return true;
             }
-            if !check_conditions(conditions, &values) {
+            if !any_holds(conditions, &values) {
                 return false;
             }
         }
@@ -289,7 +290,7 @@ fn display_options_match(
     if let Some(hide) = &d.hide {
         for (name, conditions) in hide {
             let values = property_values(level, root, name);
-            if !values.is_empty() && check_conditions(conditions, &values) {
+            if !values.is_empty() && any_holds(conditions, &values) {
                 return false;
             }
         }
@@ -327,91 +328,6 @@ pub fn get_path<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value
         };
     }
     Some(current)
-}
-
-/// n8n's `checkConditions`: any condition matches (plain values, or one `_cnd` operator that every
-/// value must satisfy).
-fn check_conditions(conditions: &Value, values: &[Option<&Value>]) -> bool {
-    let Some(conditions) = conditions.as_array() else {
-        return false;
-    };
-    conditions.iter().any(|condition| {
-        match condition
-            .as_object()
-            .and_then(|o| o.get("_cnd").filter(|_| o.len() == 1))
-        {
-            Some(Value::Object(cnd)) => {
-                let Some((op, target)) = cnd.iter().next() else {
-                    return false;
-                };
-                if values.is_empty() {
-                    return op == "not";
-                }
-                values.iter().all(|v| cnd_holds(op, target, *v))
-            }
-            _ => values
-                .iter()
-                .any(|v| v.is_some_and(|v| same_value(v, condition))),
-        }
-    })
-}
-
-fn cnd_holds(op: &str, target: &Value, value: Option<&Value>) -> bool {
-    let str_value = value.and_then(Value::as_str);
-    let target_str = target.as_str().unwrap_or_default();
-    match op {
-        "eq" => value.is_some_and(|v| deep_equal(v, target)),
-        "not" => !value.is_some_and(|v| deep_equal(v, target)),
-        "gte" => compare(value, target).is_some_and(|o| o.is_ge()),
-        "lte" => compare(value, target).is_some_and(|o| o.is_le()),
-        "gt" => compare(value, target).is_some_and(|o| o.is_gt()),
-        "lt" => compare(value, target).is_some_and(|o| o.is_lt()),
-        "between" => {
-            let (from, to) = (
-                target.get("from").unwrap_or(&Value::Null),
-                target.get("to").unwrap_or(&Value::Null),
-            );
-            compare(value, from).is_some_and(|o| o.is_ge())
-                && compare(value, to).is_some_and(|o| o.is_le())
-        }
-        "includes" => str_value.is_some_and(|s| s.contains(target_str)),
-        "startsWith" => str_value.is_some_and(|s| s.starts_with(target_str)),
-        "endsWith" => str_value.is_some_and(|s| s.ends_with(target_str)),
-        "exists" => value.is_some_and(|v| !v.is_null() && v != ""),
-        _ => false,
-    }
-}
-
-fn compare(value: Option<&Value>, target: &Value) -> Option<std::cmp::Ordering> {
-    match (value?, target) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64()?.partial_cmp(&b.as_f64()?),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        _ => None,
-    }
-}
-
-/// JavaScript's SameValueZero as `Array.prototype.includes` uses it: objects are never equal.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
-        _ => deep_equal(a, b),
-    }
-}
-
-/// lodash `isEqual` on JSON values (numbers compared by value).
-pub fn deep_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| deep_equal(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// Indices of the top-level properties shown for `values` (defaults filled as n8n does for its
@@ -468,6 +384,35 @@ impl<'a> Visibility<'a> {
     /// Indices of the properties shown for `values`. Only the properties displayOptions read
     /// matter for this, so n8n's simple-type pre-pass is run over those alone.
     pub fn visible(&self, values: &Map<String, Value>) -> Vec<usize> {
+        self.visible_among(values, 0..self.properties.len())
+    }
+
+    /// The properties that may be shown whatever the other values are, when the parameters of
+    /// `fixed` hold those values (plain values, no expressions): those whose `show` rules on
+    /// `fixed`'s names hold. For the many value sets of one operation (its switch states), the
+    /// others need not be checked again: give these to [`Visibility::visible_among`].
+    pub fn candidates(&self, fixed: &Map<String, Value>) -> Vec<usize> {
+        self.properties
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                let show = p.display_options.as_ref().and_then(|d| d.show.as_ref());
+                show.into_iter().flatten().all(|(name, conditions)| {
+                    !fixed.contains_key(name)
+                        || any_holds(conditions, &property_values(fixed, fixed, name))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// [`Visibility::visible`], checking only `candidates` (from [`Visibility::candidates`] of
+    /// values that `values` holds too; the others are not shown).
+    pub fn visible_among(
+        &self,
+        values: &Map<String, Value>,
+        candidates: impl IntoIterator<Item = usize>,
+    ) -> Vec<usize> {
         let mut display = Map::new();
         for &i in &self.switches {
             let p = &self.properties[i];
@@ -476,11 +421,9 @@ impl<'a> Visibility<'a> {
             }
             display.insert(p.name.clone(), simple_value(p, values.get(&p.name)));
         }
-        self.properties
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| is_displayed(p, &display, &display))
-            .map(|(i, _)| i)
+        candidates
+            .into_iter()
+            .filter(|&i| is_displayed(&self.properties[i], &display, &display))
             .collect()
     }
 }

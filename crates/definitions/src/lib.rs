@@ -1,5 +1,6 @@
 //! Node definitions as data: the model of n8n's node-description format, the registry that loads
-//! and checks definitions, displayOptions resolution and per-operation JSON Schemas.
+//! and checks definitions, displayOptions resolution, per-operation JSON Schemas, and the source
+//! form the Directus files are generated from.
 //!
 //! The primary type is [`Registry`]: it holds every node (n8n's `INodeTypeDescription`, assembled
 //! from `node-definitions/<node>/node.json` and one file per resource) and credential type, each
@@ -13,22 +14,54 @@
 //! schema is *derived* from those properties, never written by hand, so a new operation is a
 //! data change and the schema, the validation and the UI export cannot drift apart. Parameter
 //! visibility follows n8n's own `getNodeParameters` ([`display::effective_parameters`]), which the
-//! test suite checks against n8n's code.
+//! test suite checks against n8n's code. The data is itself written once: the resource files are
+//! generated from [`source`], where blocks many resources share are parts used by name.
+//!
+//! One job per room, each using only those above it in this list (but the compat file's types,
+//! which `format` and `load` take too; there is no circle):
+//!
+//! | module | job |
+//! |---|---|
+//! | [`condition`], [`model`] | displayOptions conditions; the format's types (serde + schemars) |
+//! | [`extensions`] | noderun's extensions of n8n's format, declared once; the export for n8n |
+//! | `format` | the format's own schema, from the types |
+//! | `problem`, [`suggest`] | [`Problem`] (file + JSON pointer) and [`Error`]; did-you-mean for lookups |
+//! | `load` | reading files (embedded, a directory, pairs), format-checked and deserialized |
+//! | `check` | consistency checks beyond the format |
+//! | [`display`], [`coerce`] | n8n's parameter resolution and value coercion |
+//! | `operation_schema`, `validate` | each operation's schema, and validation against it |
+//! | `assemble` | node file + resource files → [`Node`] with its [`Operation`]s and aliases |
+//! | [`compat`] | other packages' node types: their file's types, their translation checked against a [`Node`] |
+//! | `registry` | [`Registry`]: load → check → assemble → compat, lookups ([`Registry::node_type`]) |
+//! | [`source`] | the source form: parts, the generator, the repetition measure |
 
 #![deny(missing_docs)]
 
+mod assemble;
+mod check;
 pub mod coerce;
+pub mod compat;
+pub mod condition;
 pub mod display;
+pub mod extensions;
+mod format;
+mod load;
 pub mod model;
-mod n8n;
+mod operation_schema;
+mod problem;
 mod registry;
-mod schema;
+pub mod source;
+pub mod suggest;
 mod validate;
 
+pub use assemble::{Node, Operation};
 pub use display::effective_parameters;
-pub use n8n::{EXTENSIONS, for_n8n};
-pub use registry::{Error, Node, Operation, Problem, Registry, parameters_for};
-pub use schema::{JSON_OBJECT_TEXT_PATTERN, format_schema, property_schema};
+pub use extensions::{EXTENSIONS, for_n8n};
+pub use format::format_schema;
+pub use operation_schema::{JSON_OBJECT_TEXT_PATTERN, property_schema};
+pub use problem::{Error, Problem};
+pub use registry::{NodeType, Registry};
+pub use validate::Violation;
 
 /// A copy of `value` with every object's keys sorted, for stable, diffable output.
 pub fn sorted(value: &serde_json::Value) -> serde_json::Value {

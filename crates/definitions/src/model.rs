@@ -5,9 +5,12 @@
 //! The doc comments here become the `description`s of the published format schema
 //! (`node-definitions/format.schema.json`).
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::condition::Condition;
 
 /// A node as n8n describes it (`INodeTypeDescription`), with its properties assembled from the
 /// node file and one file per resource.
@@ -32,6 +35,10 @@ pub struct NodeDescription {
     pub description: String,
     /// Defaults of a new node instance (its name).
     pub defaults: Map<String, Value>,
+    /// Whether the node is a polling trigger (n8n's `polling: true`): it has no inputs, no
+    /// resources or operations, only the parameters of what it watches.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub polling: bool,
     /// Input connection types, e.g. `["main"]`.
     pub inputs: Vec<String>,
     /// Output connection types, e.g. `["main"]`.
@@ -45,6 +52,72 @@ pub struct NodeDescription {
     pub request_defaults: Option<RequestOptions>,
     /// The node's parameters, in display order.
     pub properties: Vec<Property>,
+    /// n8n's `usableAsTool`: n8n also offers the node as a tool of its AI Agent (a copy of
+    /// the description, `<name>Tool`, whose parameters the agent may fill with `$fromAI`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usable_as_tool: Option<bool>,
+    /// noderun extension, left out of the export: how `noderun mcp` serves the node's
+    /// operations as tools to AI agents.
+    #[serde(default, skip_serializing)]
+    pub agent_tools: Option<AgentTools>,
+    /// noderun extension, left out of the export: for a node without operations (a polling
+    /// trigger), the `noderun` command line its parameters correspond to (the forms page shows
+    /// it). Every flag's parameter must be one of the node's.
+    #[serde(default, skip_serializing)]
+    pub command_line: Option<CommandLine>,
+}
+
+/// The `noderun` command line a node's parameters become (noderun extension of the node file).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommandLine {
+    /// The command without flags, e.g. `noderun trigger directus`.
+    pub command: String,
+    /// The flags, in the order they are written; a parameter without a value (not set, or an
+    /// empty text) writes none.
+    pub flags: Vec<CommandFlag>,
+}
+
+/// One flag of a [`CommandLine`]: the parameter whose value it carries.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommandFlag {
+    /// The parameter: a top-level name, or `<collection>.<field>` for a field of a collection.
+    pub parameter: String,
+    /// The flag, e.g. `--collection`.
+    pub flag: String,
+    /// How a list goes on the command line: `repeat` (one flag per entry; a text is split at
+    /// commas) or `join` (one flag, the entries joined by commas). A JSON value is written as
+    /// JSON text, anything else as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<ListFlag>,
+}
+
+/// How a list parameter is written as flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ListFlag {
+    /// One flag per entry (`--collection a --collection b`); a text is split at commas.
+    Repeat,
+    /// One flag, the entries joined by commas (`--events create,update`).
+    Join,
+}
+
+/// How a node's operations are served as MCP tools (noderun extension of the node file).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentTools {
+    /// What an agent needs to know about the service to use the tools well (how its data is
+    /// organised, how to discover it, the syntax of its queries); the server's `instructions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// The tools served when the user selects none: per resource value, its operation values.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub default_tools: std::collections::BTreeMap<String, Vec<String>>,
+    /// Operations (`<resource>.<operation>`) that destroy data without a DELETE request (they
+    /// overwrite or drop it), so their tools are marked destructive like the deletes are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destructive: Vec<String>,
 }
 
 /// A reference from a node to a credential type.
@@ -69,7 +142,7 @@ pub struct ResourceFile {
     /// noderun extension, not part of the exported n8n description: former values of this
     /// resource's `operation` (e.g. `"pingServer"`) mapped to the operation they now name
     /// (`"ping"`), so that workflows saved with an older node version keep running.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, skip_serializing)]
     pub operation_aliases: Map<String, Value>,
 }
 
@@ -95,7 +168,12 @@ pub struct CredentialType {
     /// credential of the same type name) mapped to the field they stand for; an alias is used
     /// when the field itself is absent or empty.
     #[serde(default, skip_serializing)]
-    pub field_aliases: Map<String, Value>,
+    pub field_aliases: IndexMap<String, String>,
+    /// noderun extension, left out of the export: fields another package's credential of the
+    /// same type name stores that carry nothing here (its notices, its options without effect);
+    /// accepted and dropped.
+    #[serde(default, skip_serializing)]
+    pub ignored_fields: Vec<String>,
 }
 
 /// Generic authentication: headers and query parameters built from `$credentials` expressions.
@@ -294,13 +372,16 @@ pub struct Group {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisplayOptions {
-    /// Shown only when every named parameter has one of the listed values.
+    /// Shown only when every named parameter meets one of its conditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub show: Option<Map<String, Value>>,
-    /// Hidden when any named parameter has one of the listed values.
+    pub show: Option<Rules>,
+    /// Hidden when any named parameter meets one of its conditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hide: Option<Map<String, Value>>,
+    pub hide: Option<Rules>,
 }
+
+/// Parameter name (`/name` at the root, `@version`) to its conditions, in the file's order.
+pub type Rules = IndexMap<String, Vec<Condition>>;
 
 /// Declarative routing (`INodePropertyRouting`): how a value becomes part of the request.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -311,10 +392,10 @@ pub struct Routing {
     pub request: Option<RequestOptions>,
     /// Puts the value into the body or the query string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub send: Option<Send>,
+    pub send: Option<RoutingSend>,
     /// What to do with the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<Output>,
+    pub output: Option<RoutingOutput>,
     /// How the operation pages (n8n's `routing.operations`), used when a shown property's
     /// `send.paginate` is true. The last shown property that has it wins (n8n's `Object.assign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,6 +457,74 @@ pub struct OffsetPagination {
     /// Whether the two parameters go into the query string or the body.
     #[serde(rename = "type")]
     pub kind: SendType,
+    /// noderun extension, left out of n8n's export (where the list pages by offset): keyset
+    /// paging. When the request is sorted by `key`, the pages after the first ask for the
+    /// entries whose key is greater than the last one received instead of skipping an offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyset: Option<KeysetPagination>,
+}
+
+/// Keyset paging of an `offset` pagination (noderun). The first page is the offset
+/// pagination's (offset 0); when the list is sorted by its key (the request's `sortParameter`
+/// is exactly `key`, ascending; or, with `lookup`, the request has no sort and the lookup found
+/// the key the server orders by, which is then sent as the sort) and the page's entries carry
+/// the key, each next page keeps offset 0 and adds `{"<key>": {"_gt": <last key>}}` to the
+/// request's `filterParameter` (a JSON filter, joined to the user's with `_and`). Otherwise the
+/// list pages by offset. Exactly one of `key` and `lookup` is given.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeysetPagination {
+    /// The list's primary key field, e.g. `id`: unique, and the order of the list when the
+    /// request sorts by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub key: Option<String>,
+    /// How to learn the key from the server when the definition cannot name it (the primary key
+    /// of a user's collection), for a request that sends no sort.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<Box<KeyLookup>>,
+    /// The query parameter that says the list's order, e.g. `sort`.
+    pub sort_parameter: String,
+    /// The query parameter holding the list's filter as JSON text, e.g. `filter`.
+    pub filter_parameter: String,
+    /// The JSON types of key values the server compares with `_gt` (default both): with
+    /// `["number"]`, a list whose keys are text (Directus has no `_gt` for UUIDs) pages by
+    /// offset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_types: Vec<KeyType>,
+}
+
+/// How a keyset-paged list learns its key ([`KeysetPagination::lookup`]): requests sent once
+/// per run (per distinct requests: the same collection is looked up once) before the first
+/// page, and an expression over their responses. When a request fails, or the expression gives
+/// no key, the list pages by offset, as without keyset paging.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyLookup {
+    /// Whether to look the key up for this request: a boolean or an expression over
+    /// `$parameter`, `$json` and `$request` (the first page's request options; default true).
+    /// When it is false the list pages by offset and nothing is looked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Value>,
+    /// The requests, sent in order, each built from `requestDefaults` as a follow-up request is
+    /// (expressions over `$parameter` and `$json`).
+    #[schemars(length(min = 1))]
+    pub requests: Vec<RequestOptions>,
+    /// The key: an expression over `$response`, the list of the requests' responses
+    /// (`{statusCode, body}` each, in order), giving the name of the field the server orders
+    /// the list by when it sends no sort, if that field is a key it compares with `_gt`;
+    /// `undefined` or `""` otherwise (the list then pages by offset).
+    pub key: String,
+}
+
+/// A JSON type of key values ([`KeysetPagination::key_types`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyType {
+    /// Numbers, e.g. auto-increment keys.
+    Number,
+    /// Text, e.g. UUIDs or codes.
+    String,
 }
 
 /// Properties of the `generic` pagination (`IN8nRequestOperationPaginationGeneric`).
@@ -403,7 +552,7 @@ pub struct FollowUp {
     pub request: RequestOptions,
     /// What to do with its response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<Output>,
+    pub output: Option<RoutingOutput>,
 }
 
 /// HTTP methods.
@@ -499,10 +648,11 @@ pub enum SendType {
     Query,
 }
 
-/// `routing.send`: puts a value into the request.
+/// `routing.send` (n8n's `INodeRequestSend`): puts a value into the request.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Send {
+#[schemars(rename = "Send")]
+pub struct RoutingSend {
     /// Body or query string (default: query string).
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<SendType>,
@@ -523,10 +673,11 @@ pub struct Send {
     pub property_in_dot_notation: Option<bool>,
 }
 
-/// `routing.output`: what happens to the response.
+/// `routing.output` (n8n's `INodeRequestOutput`): what happens to the response.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Output {
+#[schemars(rename = "Output")]
+pub struct RoutingOutput {
     /// Actions applied in order to the response items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub post_receive: Vec<PostReceive>,
@@ -614,6 +765,38 @@ pub struct LimitProperties {
 }
 
 impl Property {
+    /// A value that fits the property, for recorded fixtures and samples: its placeholder when
+    /// that fits the type (JSON text holding the right shape, for `json`), else its default,
+    /// else a value of the type (`"example"` for text).
+    pub fn example(&self) -> Value {
+        let placeholder = self.placeholder.as_deref().filter(|p| !p.is_empty());
+        match self.kind {
+            PropertyType::String if self.is_secret() => Value::String("Secret-1234".into()),
+            PropertyType::String => match (placeholder, &self.default) {
+                (Some(p), _) => Value::String(p.into()),
+                (None, Value::String(d)) if !d.is_empty() => Value::String(d.clone()),
+                _ => Value::String("example".into()),
+            },
+            PropertyType::Json => {
+                let fits = |v: &Value| match self.json_shape() {
+                    JsonShape::Object => v.is_object(),
+                    JsonShape::Array => v.is_array(),
+                    JsonShape::ObjectOrArray => v.is_object() || v.is_array(),
+                };
+                match placeholder.and_then(|p| serde_json::from_str::<Value>(p).ok()) {
+                    Some(v) if fits(&v) => Value::String(placeholder.unwrap_or_default().into()),
+                    _ if self.json_shape() == JsonShape::Array => Value::String("[]".into()),
+                    _ => Value::String("{}".into()),
+                }
+            }
+            PropertyType::Options if self.default == "" => self
+                .choices()
+                .next()
+                .map_or(Value::Null, |c| c.value.clone()),
+            _ => self.default.clone(),
+        }
+    }
+
     /// The JSON value a `json` property holds.
     pub fn json_shape(&self) -> JsonShape {
         self.json_shape.unwrap_or_default()

@@ -4,6 +4,25 @@ use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::{Map, Value};
 
+/// One way resolved parameters break an operation's schema: the parameter at fault and a
+/// sentence naming it and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where the parameter at fault sits: `["additionalFields", "mode"]`; for a missing or
+    /// unknown parameter, its own path; empty for the parameters as a whole.
+    pub path: Vec<String>,
+    /// The sentence, e.g. `Missing required parameter: mode (in additionalFields)`.
+    pub message: String,
+}
+
+impl Violation {
+    /// The name of the parameter at fault (the last part of its path), or `parameters` for the
+    /// parameters as a whole.
+    pub fn parameter(&self) -> &str {
+        self.path.last().map_or("parameters", String::as_str)
+    }
+}
+
 /// An operation's compiled schema.
 pub(crate) struct ParameterValidator {
     validator: jsonschema::Validator,
@@ -27,7 +46,7 @@ impl ParameterValidator {
         })
     }
 
-    pub(crate) fn validate(&self, parameters: &Value) -> Result<(), Vec<String>> {
+    pub(crate) fn validate(&self, parameters: &Value) -> Result<(), Vec<Violation>> {
         if self.validator.is_valid(parameters) {
             return Ok(());
         }
@@ -38,13 +57,13 @@ impl ParameterValidator {
             matches!(e.kind(), ValidationErrorKind::UnevaluatedProperties { .. })
         };
         let only_echoes = errors.iter().all(echo);
-        let mut messages: Vec<String> = errors
+        let mut violations: Vec<Violation> = errors
             .iter()
             .filter(|e| only_echoes || !echo(e))
             .map(|e| describe(e, &self.schema))
             .collect();
-        messages.dedup();
-        Err(messages)
+        violations.dedup_by(|a, b| a.message == b.message);
+        Err(violations)
     }
 }
 
@@ -93,7 +112,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
+fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> Violation {
     let path: Vec<String> = e
         .instance_path()
         .as_str()
@@ -112,7 +131,7 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
     } else {
         render(instance)
     };
-    match e.kind() {
+    let message = match e.kind() {
         ValidationErrorKind::Required { property } => {
             let mut full = path.clone();
             full.push(property.as_str().unwrap_or_default().to_string());
@@ -253,7 +272,22 @@ fn describe(e: &jsonschema::ValidationError<'_>, schema: &Value) -> String {
             format!("Parameter {name} must be at most {limit}; got {got}{within}")
         }
         _ => format!("Parameter {name}{within}: {e}"),
-    }
+    };
+    let at = match e.kind() {
+        ValidationErrorKind::Required { property } => {
+            let mut full = path;
+            full.push(property.as_str().unwrap_or_default().to_string());
+            full
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+            let mut full = path;
+            full.extend(unexpected.first().cloned());
+            full
+        }
+        _ => path,
+    };
+    Violation { path: at, message }
 }
 
 /// The `properties` maps of an object schema: its own and, at the top of an operation's schema,

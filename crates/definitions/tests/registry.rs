@@ -4,22 +4,27 @@
 use std::path::{Path, PathBuf};
 
 use noderun_definitions::{Error, Problem, Registry, format_schema, sorted};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 fn definitions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node-definitions")
 }
 
 fn sources() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for dir in ["directus", "credentials"] {
+    fn walk(dir: &str, out: &mut Vec<(String, String)>) {
         for entry in std::fs::read_dir(definitions_dir().join(dir)).unwrap() {
             let path = entry.unwrap().path();
-            out.push((
-                format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()),
-                std::fs::read_to_string(&path).unwrap(),
-            ));
+            let name = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+            if path.is_dir() {
+                walk(&name, out);
+            } else {
+                out.push((name, std::fs::read_to_string(&path).unwrap()));
+            }
         }
+    }
+    let mut out = Vec::new();
+    for dir in ["directus", "directusTrigger", "credentials"] {
+        walk(dir, &mut out);
     }
     out
 }
@@ -150,7 +155,7 @@ fn lookups_name_the_valid_choices() {
     let registry = Registry::embedded().unwrap();
     assert_eq!(
         registry.node("nope").unwrap_err().to_string(),
-        "unknown node 'nope'; valid nodes: directus"
+        "unknown node 'nope'; valid nodes: directus, directusTrigger"
     );
     let node = registry.node("directus").unwrap();
     let resources: Vec<&str> = OPERATIONS.iter().map(|(r, _)| *r).collect();
@@ -187,10 +192,34 @@ fn format_schema_file_is_current() {
 }
 
 #[test]
+fn the_extensions_table_in_the_docs_is_current() {
+    let path = definitions_dir().join("../docs/format-extensions.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        "<!-- extensions table: generated from EXTENSIONS",
+        "<!-- end of the extensions table -->",
+    );
+    let from = doc[doc.find(start).expect("the table's start marker")..]
+        .find('\n')
+        .map(|n| doc.find(start).unwrap() + n + 1)
+        .unwrap();
+    let to = doc.find(end).expect("the table's end marker");
+    let table = noderun_definitions::extensions::extensions_table();
+    if std::env::var_os("NODERUN_BLESS").is_some() {
+        std::fs::write(&path, format!("{}{table}{}", &doc[..from], &doc[to..])).unwrap();
+    } else {
+        assert!(
+            doc[from..to] == table,
+            "the table of docs/format-extensions.md is stale: run `NODERUN_BLESS=1 cargo test -p noderun-definitions --test registry`"
+        );
+    }
+}
+
+#[test]
 fn every_operation_schema_is_valid_draft_2020_12() {
     let registry = Registry::embedded().unwrap();
     for node in registry.nodes() {
-        for op in node.operations() {
+        for op in node.operations().iter().chain(node.parameters()) {
             assert!(
                 jsonschema::draft202012::meta::is_valid(&op.schema),
                 "{} {}",
@@ -239,7 +268,7 @@ fn unknown_display_names_duplicates_defaults_expressions_and_unreachable_propert
         messages,
         [
             "directus/auth.json#/properties/1/displayOptions/show/jsonParameter: displayOptions names 'jsonParameter', which is not a property here",
-            "directus/auth.json#/properties/2/routing/send/value: expression \"={{ $json.a + }}\" does not parse: the expression ended too early",
+            "directus/auth.json#/properties/2/routing/send/value: expression \"={{ $json.a + }}\" does not parse: invalid syntax: Unexpected token (1:11)",
             "directus/auth.json#/properties/8/default: default \"no\" does not fit type Boolean",
             "directus/auth.json#/properties/11/options/0/options/1: duplicate option \"json\"",
             "directus/auth.json#/properties/1: property 'email' is shown in no operation (check its displayOptions)",
@@ -354,4 +383,148 @@ fn aliases_name_the_current_operation_and_stay_out_of_the_export() {
     }
     let credential = serde_json::to_string(registry.credential("directusApi").unwrap()).unwrap();
     assert!(!credential.contains("fieldAliases"));
+}
+
+#[test]
+fn compat_files_name_real_operations_and_parameters() {
+    let file = "directus/compat/official.json";
+    let problems = problems_after(file, |v| {
+        let get = &mut v["resources"]["item"]["operations"]["get"];
+        get["operation"] = json!("fetch");
+        let delete = &mut v["resources"]["item"]["operations"]["delete"];
+        delete["parameters"]["itemId"]["to"] = json!("identifier");
+        v["defaultResource"] = json!("items");
+    });
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "directus/compat/official.json#/defaultResource: names no resource: 'items'",
+            "directus/compat/official.json#/resources/item/operations/delete/parameters/itemId/to: 'identifier' is not a parameter of items delete",
+            "directus/compat/official.json#/resources/item/operations/get/operation: node 'directus' has no operation 'fetch' of resource 'items'",
+        ]
+    );
+    // The official node's type runs on the Directus node, with its parameters translated.
+    let registry = Registry::from_sources(sources()).unwrap();
+    let official = registry
+        .node_type("@directus/n8n-nodes-directus.directus")
+        .unwrap();
+    assert_eq!(official.node.description.name, "directus");
+    let compat = official.compat.expect("the official node's compat file");
+    let parameters = json!({"operation": "getAll", "collection": "articles",
+                            "itemFields": ["id", "title"], "permissionWarningItem": ""});
+    assert_eq!(
+        Value::Object(
+            compat
+                .translate(parameters.as_object().unwrap(), None, true)
+                .unwrap()
+        ),
+        json!({"resource": "items", "operation": "list", "additionalFields": {"fields": "id,title"},
+               "collection": "articles", "limit": 50, "returnAll": false})
+    );
+    // Other types name a node by their last part.
+    for other in [
+        "n8n-nodes-directus.directus",
+        "@flagbit/n8n-nodes-directus.directus",
+        "directus",
+    ] {
+        let t = registry.node_type(other).unwrap();
+        assert_eq!(
+            (t.node.description.name.as_str(), t.compat.is_none()),
+            ("directus", true)
+        );
+    }
+}
+
+#[test]
+fn a_triggers_command_line_names_its_parameters_and_long_flags() {
+    let problems = problems_after("directusTrigger/node.json", |v| {
+        let flags = &mut v["commandLine"]["flags"];
+        flags[0]["parameter"] = json!("collection");
+        flags[1]["parameter"] = json!("options.fields");
+        flags[3]["flag"] = json!("-f");
+    });
+    assert_eq!(
+        problems,
+        [
+            problem(
+                "directusTrigger/node.json",
+                "/commandLine/flags/0",
+                "'collection' is not a parameter of the node"
+            ),
+            problem(
+                "directusTrigger/node.json",
+                "/commandLine/flags/2",
+                "'options.fields' has a flag already"
+            ),
+            problem(
+                "directusTrigger/node.json",
+                "/commandLine/flags/3",
+                "'-f' is not a long flag (--name)"
+            ),
+        ]
+    );
+    let problems = problems_after("directus/node.json", |v| {
+        v["commandLine"] = json!({"command": "noderun run directus", "flags": []});
+    });
+    assert_eq!(
+        problems,
+        [problem(
+            "directus/node.json",
+            "/commandLine",
+            "only a node without operations (a polling trigger) has a commandLine: the others run with `noderun run`"
+        )]
+    );
+}
+
+#[test]
+fn a_keyset_names_its_key_or_how_to_look_it_up_not_both() {
+    let keyset_of = |v: &mut Value| -> (usize, Map<String, Value>) {
+        let at = v["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|p| {
+                p["routing"]["operations"]["pagination"]["properties"]["keyset"].is_object()
+            })
+            .unwrap();
+        let keyset =
+            v["properties"][at]["routing"]["operations"]["pagination"]["properties"]["keyset"]
+                .as_object_mut()
+                .unwrap();
+        (at, std::mem::take(keyset))
+    };
+    let set = |v: &mut Value, at: usize, keyset: Map<String, Value>| {
+        v["properties"][at]["routing"]["operations"]["pagination"]["properties"]["keyset"] =
+            Value::Object(keyset);
+    };
+    let mut at = 0;
+    let both = problems_after("directus/items.json", |v| {
+        let (i, mut keyset) = keyset_of(v);
+        at = i;
+        keyset.insert("key".into(), json!("id"));
+        set(v, i, keyset);
+    });
+    let pointer = format!("/properties/{at}/routing/operations/pagination/properties/keyset");
+    assert_eq!(
+        both,
+        [problem(
+            "directus/items.json",
+            &pointer,
+            "a keyset has either 'key' or 'lookup', not both"
+        )]
+    );
+    let neither = problems_after("directus/items.json", |v| {
+        let (i, mut keyset) = keyset_of(v);
+        keyset.remove("lookup");
+        set(v, i, keyset);
+    });
+    assert_eq!(
+        neither,
+        [problem(
+            "directus/items.json",
+            &pointer,
+            "a keyset needs 'key' (the list's key) or 'lookup' (how to learn it)"
+        )]
+    );
 }

@@ -1,70 +1,11 @@
-//! JSON Schemas: the format's own (generated from the model types) and one per operation
-//! (derived from its properties).
+//! The JSON Schema of each operation's resolved parameters, derived from its properties and
+//! switch states (never written by hand), shaped for standard form renderers (docs/forms.md).
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use crate::model::{
-    Choice, CredentialType, JsonShape, NodeDescription, Property, PropertyType, ResourceFile,
-};
-use crate::registry::FileKind;
-
-/// The JSON Schema of the definitions format (draft 2020-12), generated from the model types;
-/// checked in as `node-definitions/format.schema.json`.
-pub fn format_schema() -> Value {
-    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let node = generator.subschema_for::<NodeDescription>();
-    let resource = generator.subschema_for::<ResourceFile>();
-    let credential = generator.subschema_for::<CredentialType>();
-    let defs = generator.take_definitions(true);
-    json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "urn:noderun:definitions-format",
-        "title": "noderun node definitions",
-        "description": "A file of node-definitions/: a node (<node>/node.json), one resource's properties (<node>/<resource>.json) or a credential type (credentials/<name>.json). The format is n8n's INodeTypeDescription / ICredentialType.",
-        "anyOf": [node, resource, credential],
-        "$defs": defs,
-    })
-}
-
-/// Compiled validators of the three file kinds.
-pub(crate) struct FormatSchemas {
-    node: jsonschema::Validator,
-    resource: jsonschema::Validator,
-    credential: jsonschema::Validator,
-}
-
-impl FormatSchemas {
-    pub(crate) fn new() -> FormatSchemas {
-        let full = format_schema();
-        let compile = |def: &str| {
-            let mut schema = full.clone();
-            let obj = schema.as_object_mut().expect("object");
-            obj.remove("anyOf");
-            obj.insert("$ref".into(), Value::String(format!("#/$defs/{def}")));
-            jsonschema::draft202012::new(&schema).expect("the generated format schema compiles")
-        };
-        FormatSchemas {
-            node: compile("NodeDescription"),
-            resource: compile("ResourceFile"),
-            credential: compile("CredentialType"),
-        }
-    }
-
-    /// Format violations as (JSON pointer, message).
-    pub(crate) fn check(&self, kind: FileKind, value: &Value) -> Vec<(String, String)> {
-        let validator = match kind {
-            FileKind::Node => &self.node,
-            FileKind::Resource => &self.resource,
-            FileKind::Credential => &self.credential,
-        };
-        validator
-            .iter_errors(value)
-            .map(|e| (e.instance_path().to_string(), e.to_string()))
-            .collect()
-    }
-}
+use crate::model::{Choice, JsonShape, NodeDescription, Property, PropertyType};
 
 /// A JSON object given as text, as a `pattern` every draft 2020-12 validator enforces
 /// (`contentMediaType` is an annotation only): JSON tokens (strings with valid escapes, numbers,
@@ -93,20 +34,17 @@ pub const JSON_OBJECT_TEXT_PATTERN: &str = concat!(
 /// resolves conditionals shows it, and fills its default, only there. `unevaluatedProperties:
 /// false` refuses everything else. Every property carries `propertyOrder`, its place in the
 /// node description (key order follows it too).
+///
+/// `operation` is the resource value and the operation's choice; `None` for a node without
+/// operations (a polling trigger), whose schema covers all its parameters.
 pub(crate) fn operation_schema(
     node: &NodeDescription,
-    resource: &str,
-    operation: &Choice,
+    operation: Option<(&str, &Choice)>,
     states: &[Map<String, Value>],
     visible: &[Vec<usize>],
 ) -> Value {
-    let op_value = operation.value.as_str().unwrap_or_default();
-    let resource_name = node
-        .properties
-        .iter()
-        .find(|p| p.name == "resource")
-        .and_then(|p| p.choices().find(|c| c.value == resource))
-        .map_or(resource, |c| c.name.as_str());
+    let (resource, op_value) =
+        operation.map_or(("", ""), |(r, o)| (r, o.value.as_str().unwrap_or_default()));
     let all: BTreeSet<usize> = visible.iter().flatten().copied().collect();
     let mut properties = Map::new();
     let mut required = vec![];
@@ -151,11 +89,31 @@ pub(crate) fn operation_schema(
             req.push(p.name.clone());
         }
     }
+    let (id, title, description) = match operation {
+        Some((resource, operation)) => {
+            let resource_name = node
+                .properties
+                .iter()
+                .find(|p| p.name == "resource")
+                .and_then(|p| p.choices().find(|c| c.value == resource))
+                .map_or(resource, |c| c.name.as_str());
+            (
+                format!("urn:noderun:{}:{resource}:{op_value}", node.name),
+                format!("{}: {resource_name}: {}", node.display_name, operation.name),
+                operation.description.clone().unwrap_or_default(),
+            )
+        }
+        None => (
+            format!("urn:noderun:{}", node.name),
+            node.display_name.clone(),
+            node.description.clone(),
+        ),
+    };
     let mut schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": format!("urn:noderun:{}:{resource}:{op_value}", node.name),
-        "title": format!("{}: {resource_name}: {}", node.display_name, operation.name),
-        "description": operation.description.clone().unwrap_or_default() + " (parameters after expressions are resolved; hidden parameters absent)",
+        "$id": id,
+        "title": title,
+        "description": description + " (parameters after expressions are resolved; hidden parameters absent)",
         "type": "object",
         "properties": properties,
         "required": required,
@@ -329,6 +287,12 @@ fn property_fragment(p: &Property, top_level: bool) -> Option<Value> {
         }
         PropertyType::Boolean => json!({"type": "boolean"}),
         PropertyType::Options => choices(p),
+        PropertyType::MultiOptions if p.required => json!({
+            "type": "array",
+            "uniqueItems": true,
+            "minItems": 1,
+            "items": choices(p),
+        }),
         PropertyType::MultiOptions => json!({
             "type": "array",
             "uniqueItems": true,
