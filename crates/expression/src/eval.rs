@@ -28,9 +28,39 @@ pub struct Scope<'a> {
     pub response_item: Option<&'a Value>,
     /// `$request`: the operation's request options (in pagination expressions).
     pub request: Option<&'a Value>,
+    /// The current item's binary data (`$binary`, `$input.item.binary`).
+    pub binary: Option<&'a Map<String, Value>>,
+    /// The `pairedItem` the current item came with (how `$('Node').item` finds its way back).
+    pub paired_item: Option<&'a Value>,
+    /// The run: workflow, nodes, other nodes' items, variables, time zone.
+    pub context: Option<&'a crate::Context>,
 }
 
 type R = Result<Option<Value>, Error>;
+
+/// The message of the "error" that hands an evaluation over to the JavaScript engine: the
+/// subset's evaluator meets a case only JavaScript answers exactly (an inherited property such
+/// as `$json.name.toUpperCase` without a call, `$parameter` of a user's parameter).
+pub(crate) const ENGINE: &str = "\u{0}engine";
+
+fn engine() -> Error {
+    Error::new(ENGINE)
+}
+
+/// Properties every object inherits (`Object.prototype`).
+const OBJECT_PROTOTYPE: [&str; 11] = [
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    "__proto__",
+];
 
 /// A value during evaluation: borrowed from the scope or the expression where possible, so that
 /// paths such as `$json.a.b` copy only what they end on.
@@ -55,15 +85,35 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// The property `key` of this value, borrowed when this value is borrowed.
-    fn member(self, key: &str) -> Result<Val<'a>, Error> {
+    /// The property `key` of this value, borrowed when this value is borrowed; `target` is the
+    /// expression this value came from (named when it is `undefined` or `null`).
+    fn member(self, key: &str, target: &Expr) -> Result<Val<'a>, Error> {
+        if !crate::parse::is_safe_property(key) {
+            return Err(Error::new(format!(
+                "Cannot access \"{key}\" due to security concerns"
+            )));
+        }
+        let inherited =
+            |m: &Map<String, Value>| !m.contains_key(key) && OBJECT_PROTOTYPE.contains(&key);
         let from_map = |m: &'a Map<String, Value>| m.get(key).map_or(Val::Undefined, Val::Borrowed);
         match self {
+            Val::Map(m) | Val::Borrowed(Value::Object(m)) if inherited(m) => Err(engine()),
+            Val::Owned(Value::Object(ref m)) if inherited(m) => Err(engine()),
             Val::Map(m) | Val::Borrowed(Value::Object(m)) => Ok(from_map(m)),
-            Val::Borrowed(v) => member_of_owned(Some(v), key).map(Val::from_option),
+            Val::Borrowed(Value::Null) | Val::Owned(Value::Null) => {
+                Err(not_there(target, "null", key))
+            }
+            Val::Undefined => Err(not_there(target, "undefined", key)),
+            // An object computed on the way (`$response.body.data[0].id`): its own property.
             Val::Owned(Value::Object(mut m)) => Ok(Val::from_option(m.remove(key))),
+            // Strings, arrays, numbers and booleans have only indices and `length` of their own.
+            Val::Borrowed(_) | Val::Owned(_)
+                if key != "length" && key.parse::<usize>().is_err() =>
+            {
+                Err(engine())
+            }
+            Val::Borrowed(v) => member_of_owned(Some(v), key).map(Val::from_option),
             Val::Owned(v) => member_of_owned(Some(&v), key).map(Val::from_option),
-            Val::Undefined => member_of_owned(None, key).map(Val::from_option),
         }
     }
 
@@ -85,16 +135,17 @@ fn eval_val<'a>(expr: &'a Expr, scope: &Scope<'a>) -> Result<Val<'a>, Error> {
     Ok(match expr {
         Expr::Literal(v) => Val::Borrowed(v),
         Expr::Undefined => Val::Undefined,
-        Expr::Var(var) => variable(*var, scope),
-        Expr::Member(target, key) => {
-            let target = eval_val(target, scope)?;
+        Expr::Var(var) => variable(*var, scope)?,
+        Expr::Member(target_expr, key) => {
+            let target = eval_val(target_expr, scope)?;
             match eval_val(key, scope)? {
-                Val::Borrowed(Value::String(k)) => target.member(k)?,
+                Val::Borrowed(Value::String(k)) => target.member(k, target_expr)?,
                 other => {
                     let key = other.into_owned();
                     target.member(
                         &key.as_ref()
                             .map_or_else(|| "undefined".into(), to_js_string),
+                        target_expr,
                     )?
                 }
             }
@@ -133,7 +184,11 @@ fn eval_owned(expr: &Expr, scope: &Scope<'_>) -> R {
                 .collect::<Result<Vec<_>, _>>()?;
             match callee {
                 Callee::Global(g) => global(*g, &args)?,
-                Callee::Method(target, m) => method(eval(target, scope)?.as_ref(), *m, &args)?,
+                Callee::Method(target, m) => match eval(target, scope)? {
+                    None => return Err(not_there(target, "undefined", m.name())),
+                    Some(Value::Null) => return Err(not_there(target, "null", m.name())),
+                    value => method(value.as_ref(), *m, &args)?,
+                },
             }
         }
         Expr::Neg(a) => Some(number(-to_number(eval(a, scope)?.as_ref()))),
@@ -158,13 +213,15 @@ fn eval_owned(expr: &Expr, scope: &Scope<'_>) -> R {
     })
 }
 
-fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
+fn variable<'a>(var: Var, scope: &Scope<'a>) -> Result<Val<'a>, Error> {
     let map = |m: Option<&'a Map<String, Value>>| m.map_or(Val::Undefined, Val::Map);
     let value = |v: Option<&'a Value>| v.map_or(Val::Undefined, Val::Borrowed);
-    match var {
+    Ok(match var {
         Var::Json => scope
             .json
             .map_or_else(|| Val::Owned(Value::Object(Map::new())), Val::Map),
+        // A user's expression sees the node's parameters resolved: the engine resolves them.
+        Var::Parameter if scope.parameter.is_none() => return Err(engine()),
         Var::Parameter => map(scope.parameter),
         Var::Value => value(scope.value),
         Var::Credentials => map(scope.credentials),
@@ -174,13 +231,22 @@ fn variable<'a>(var: Var, scope: &Scope<'a>) -> Val<'a> {
         Var::Response => value(scope.response),
         Var::ResponseItem => value(scope.response_item),
         Var::Request => value(scope.request),
-    }
+    })
+}
+
+/// The error for reading `key` of `undefined` or `null`, naming where the value came from (the
+/// message the JavaScript engine gives too).
+fn not_there(target: &Expr, what: &str, key: &str) -> Error {
+    Error::new(format!(
+        "{} is {what} (cannot read \"{key}\")",
+        target.path_text()
+    ))
 }
 
 fn member_of_owned(target: Option<&Value>, key_text: &str) -> R {
     match target {
         None | Some(Value::Null) => Err(Error::new(format!(
-            "cannot read property '{key_text}' of {}",
+            "cannot read \"{key_text}\" of {}",
             if target.is_none() {
                 "undefined"
             } else {
@@ -218,7 +284,7 @@ fn global(g: Global, args: &[Option<Value>]) -> R {
                 .unwrap_or_else(|| "undefined".into());
             Some(serde_json::from_str(&text).map_err(|e| Error::new(format!("JSON.parse: {e}")))?)
         }
-        Global::JsonStringify => first.map(|v| Value::String(v.to_string())),
+        Global::JsonStringify => first.map(|v| Value::String(json_stringify(v))),
         Global::String => Some(Value::String(
             first
                 .map(to_js_string)
@@ -241,18 +307,24 @@ fn method(target: Option<&Value>, m: Method, args: &[Option<Value>]) -> R {
             .map(to_js_string)
             .unwrap_or_else(|| "undefined".into())
     };
-    let target = target.ok_or_else(|| Error::new(format!("cannot call {m:?}() on undefined")))?;
+    let target =
+        target.ok_or_else(|| Error::new(format!("cannot call {}() on undefined", m.name())))?;
     Ok(Some(match (target, m) {
         (Value::Array(items), Method::Join) => {
-            let sep = if args.is_empty() {
-                ",".to_string()
-            } else {
-                arg_str(0)
+            let sep = match args.first() {
+                None | Some(None) => ",".to_string(),
+                Some(Some(_)) => arg_str(0),
             };
             Value::String(
                 items
                     .iter()
-                    .map(to_js_string)
+                    .map(|i| {
+                        if i.is_null() {
+                            String::new()
+                        } else {
+                            to_js_string(i)
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(&sep),
             )
@@ -269,18 +341,28 @@ fn method(target: Option<&Value>, m: Method, args: &[Option<Value>]) -> R {
             Method::Includes => Value::Bool(s.contains(&arg_str(0))),
             Method::StartsWith => Value::Bool(s.starts_with(&arg_str(0))),
             Method::EndsWith => Value::Bool(s.ends_with(&arg_str(0))),
-            Method::Split => Value::Array(
-                s.split(&arg_str(0))
-                    .map(|p| Value::String(p.to_string()))
-                    .collect(),
-            ),
+            Method::Split => {
+                let limit = match args.get(1) {
+                    None | Some(None) => usize::MAX,
+                    Some(Some(n)) => to_number(Some(n)).max(0.0) as usize,
+                };
+                let parts: Vec<String> = match args.first() {
+                    None | Some(None) => vec![s.clone()],
+                    Some(Some(_)) if arg_str(0).is_empty() => s.chars().map(String::from).collect(),
+                    Some(Some(_)) => s.split(&arg_str(0)).map(String::from).collect(),
+                };
+                Value::Array(parts.into_iter().take(limit).map(Value::String).collect())
+            }
+            // `$` patterns in the replacement (`$&`, `$1`) are JavaScript's to interpret.
+            Method::Replace if arg_str(1).contains('$') => return Err(engine()),
             Method::Replace => Value::String(s.replacen(&arg_str(0), &arg_str(1), 1)),
             Method::Join => return Err(Error::new("join() needs an array")),
         },
         (v, Method::ToString) => Value::String(to_js_string(v)),
         (v, m) => {
             return Err(Error::new(format!(
-                "cannot call {m:?}() on {}",
+                "{}() is not a function of a {}",
+                m.name(),
                 type_of(Some(v))
             )));
         }
@@ -401,8 +483,9 @@ pub(crate) fn to_js_string(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{}", f as i128),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) if i.unsigned_abs() < 1 << 53 => i.to_string(),
+            (_, _, Some(f)) => number_to_string(f),
             _ => n.to_string(),
         },
         Value::Array(items) => items
@@ -420,13 +503,90 @@ pub(crate) fn to_js_string(v: &Value) -> String {
     }
 }
 
-/// How n8n renders a value inside a template with surrounding text: objects and arrays as JSON,
-/// `undefined` and `null` as nothing.
+/// How n8n renders a segment's value inside a template with surrounding text: a falsy value
+/// other than `0` and `false` as nothing, anything else as `String()` writes it (an object as
+/// `[object Object]`, an array as its elements joined with commas).
 pub(crate) fn append_template_value(out: &mut String, v: Option<&Value>) {
     match v {
         None | Some(Value::Null) => {}
-        Some(v @ (Value::Object(_) | Value::Array(_))) => out.push_str(&v.to_string()),
         Some(v) => out.push_str(&to_js_string(v)),
+    }
+}
+
+/// JavaScript's `Number.prototype.toString()`: the shortest digits that read back as the same
+/// number, plain from 1e-7 to 1e21, in exponent form (`1e+21`, `1.5e-7`) outside.
+pub fn number_to_string(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return "0".into();
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i32;
+    let n = exponent + 1;
+    let sign = if f < 0.0 { "-" } else { "" };
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let e = n - 1;
+        let e = if e >= 0 {
+            format!("+{e}")
+        } else {
+            e.to_string()
+        };
+        if k == 1 {
+            format!("{digits}e{e}")
+        } else {
+            format!("{}.{}e{e}", &digits[..1], &digits[1..])
+        }
+    };
+    format!("{sign}{body}")
+}
+
+/// JavaScript's `JSON.stringify` of a JSON value (numbers as JavaScript writes them).
+pub fn json_stringify(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(&mut out, v);
+    out
+}
+
+fn write_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Number(_) => out.push_str(&to_js_string(v)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_json(out, item);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
     }
 }
 

@@ -1,17 +1,23 @@
-//! n8n expressions, the subset noderun evaluates.
+//! n8n expressions as people write them, with n8n's semantics.
 //!
 //! A parameter value that is a string starting with `=` is an expression: the rest is a
 //! template of literal text and `{{ … }}` segments holding JavaScript. [`Template::parse`] turns
-//! it into a tree once; [`Template::evaluate`] runs it against a [`Scope`] per item, without
-//! re-parsing. A template that is exactly one `{{ … }}` segment yields the segment's value with
-//! its type (`={{ $json.count }}` is a number); any other template yields a string.
+//! it into a compiled form once; [`Template::evaluate`] runs it against a [`Scope`] per item. A
+//! template that is exactly one `{{ … }}` segment yields the segment's value with its type
+//! (`={{ $json.count }}` is a number); any other template yields a string, each segment's value
+//! written as JavaScript's `String()` writes it (`null`, `undefined` and `NaN` as nothing).
 //!
-//! The key design decision is to interpret a *documented subset* of JavaScript instead of
-//! embedding a JavaScript engine: expressions in workflows are overwhelmingly paths and small
-//! conditionals, a subset can be evaluated in nanoseconds and cannot escape, and everything
-//! outside it is a parse error that names the construct rather than a surprise at run time.
+//! The key design decision is two evaluators behind one type. A *strict subset* (paths, literals,
+//! operators, a few methods — what workflows overwhelmingly hold) is parsed in Rust and
+//! evaluated natively in nanoseconds. Everything else — arrow functions, template literals,
+//! spread, optional chaining, `Math`, n8n's variables (`$('Node').item`, `$input.all()`, `$now`,
+//! `DateTime`, …) and extension methods (`.isEmpty()`, `.plus()`, `.sum()`, …) — is compiled
+//! into JavaScript and run in an embedded QuickJS ([`engine`]), sandboxed as n8n sandboxes
+//! expressions and bounded in time and memory. Both give n8n's results; the one deliberate
+//! difference is that a member access on `undefined`/`null` fails and names the path where n8n
+//! gives `undefined`.
 //!
-//! Supported: literals (numbers, strings in `'`/`"`/`` ` `` without interpolation, `true`,
+//! The subset: literals (numbers, strings in `'`/`"`/`` ` `` without interpolation, `true`,
 //! `false`, `null`, `undefined`, arrays, objects); the variables `$json`, `$parameter`,
 //! `$value`, `$credentials`, `$itemIndex`, `$self`, `$parent` (a fixedCollection entry), `$response`, `$responseItem`, `$request`; member access `a.b`,
 //! `a["b c"]`, `a[0]`; `!`, unary `-`, `typeof`; `+ - * / %`; `=== !== == != < <= > >=`;
@@ -22,12 +28,26 @@
 
 #![deny(missing_docs)]
 
+mod context;
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(not(feature = "engine"))]
+#[path = "no_engine.rs"]
+pub mod engine;
 mod eval;
+// Without the engine only the time zone lookup is used.
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
+mod host;
 mod parse;
+
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use eval::{Scope, encode_uri_component, truthy};
+pub use context::{
+    Context, ContextData, DEFAULT_TIMEZONE, ExecutionInfo, NodeInfo, Source, WorkflowInfo,
+};
+pub use eval::{Scope, encode_uri_component, json_stringify, number_to_string, truthy};
 
 /// An expression could not be parsed or evaluated. The message names the construct.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,7 +68,24 @@ impl Error {
 /// A parsed expression template (a parameter value starting with `=`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
-    segments: Vec<Segment>,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// Within the subset: evaluated natively (with the source, for the cases the subset hands
+    /// to the engine).
+    Native(Vec<Segment>, Arc<str>),
+    /// Evaluated by the JavaScript engine.
+    Script(Script),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Script {
+    /// The expression without its `=`.
+    source: Arc<str>,
+    /// The static `$json` paths it reads.
+    paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,37 +94,112 @@ enum Segment {
     Code(parse::Expr),
 }
 
+/// How the evaluator of a template was chosen (for tests and measurements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evaluator {
+    /// The native subset.
+    Native,
+    /// The JavaScript engine.
+    Script,
+}
+
 impl Template {
-    /// Parses an expression; `source` includes the leading `=`.
+    /// Parses an expression; `source` includes the leading `=`. Within the subset it is
+    /// evaluated natively, otherwise it is compiled for the JavaScript engine.
     ///
     /// # Errors
-    /// Unbalanced `{{ }}`, a syntax error, or JavaScript outside the supported subset.
+    /// A syntax error, or what n8n's sandbox refuses (`.constructor`, `__proto__`, …).
     pub fn parse(source: &str) -> Result<Template, Error> {
         let body = source.strip_prefix('=').unwrap_or(source);
-        let mut segments = Vec::new();
-        let mut rest = body;
-        while let Some(start) = rest.find("{{") {
-            if start > 0 {
-                segments.push(Segment::Text(rest[..start].to_string()));
+        if has_constructor_access(body) {
+            return Err(Error::new(
+                "Expression contains invalid constructor function call",
+            ));
+        }
+        match native(body) {
+            Some(segments) => Ok(Template {
+                kind: Kind::Native(segments, Arc::from(body)),
+            }),
+            None => Self::script(body),
+        }
+    }
+
+    /// Whether an expression (with its leading `=`) is within the native subset: parsing it
+    /// needs no JavaScript engine.
+    pub fn is_native(source: &str) -> bool {
+        native(source.strip_prefix('=').unwrap_or(source)).is_some()
+    }
+
+    /// Parses an expression for the JavaScript engine even when it is within the subset (to
+    /// compare the two evaluators).
+    ///
+    /// # Errors
+    /// As [`Template::parse`].
+    pub fn parse_script(source: &str) -> Result<Template, Error> {
+        let body = source.strip_prefix('=').unwrap_or(source);
+        if has_constructor_access(body) {
+            return Err(Error::new(
+                "Expression contains invalid constructor function call",
+            ));
+        }
+        Self::script(body)
+    }
+
+    fn script(body: &str) -> Result<Template, Error> {
+        if body.len() > engine::MAX_SOURCE {
+            return Err(Error::new(format!(
+                "the expression is {} KiB long; noderun's JavaScript engine takes expressions up to {} KiB",
+                body.len() >> 10,
+                engine::MAX_SOURCE >> 10
+            )));
+        }
+        let source: Arc<str> = Arc::from(body);
+        let prepared = engine::prepare(&source)?;
+        Ok(Template {
+            kind: Kind::Script(Script {
+                source,
+                paths: prepared.paths,
+            }),
+        })
+    }
+
+    /// Which evaluator runs this template.
+    pub fn evaluator(&self) -> Evaluator {
+        match self.kind {
+            Kind::Native(..) => Evaluator::Native,
+            Kind::Script(_) => Evaluator::Script,
+        }
+    }
+
+    /// Whether the template reads items other than the current one of the input
+    /// (`$input.all()`, `$input.first()`, `$items()`): the input must then be kept whole.
+    pub fn needs_all_input(&self) -> bool {
+        match &self.kind {
+            Kind::Native(..) => false,
+            Kind::Script(s) => {
+                s.source.contains("$input")
+                    || s.source.contains("$items")
+                    || s.source.contains("$(")
             }
-            let after = &rest[start + 2..];
-            let end =
-                find_close(after).ok_or_else(|| Error::new("'{{' without a matching '}}'"))?;
-            segments.push(Segment::Code(parse::parse(&after[..end])?));
-            rest = &after[end + 2..];
         }
-        if !rest.is_empty() {
-            segments.push(Segment::Text(rest.to_string()));
-        }
-        Ok(Template { segments })
     }
 
     /// Evaluates the template. `None` is JavaScript's `undefined`.
     ///
     /// # Errors
-    /// A runtime error such as `JSON.parse` of invalid text or calling a method on `undefined`.
+    /// A runtime error such as `JSON.parse` of invalid text or reading a property of `undefined`.
     pub fn evaluate(&self, scope: &Scope<'_>) -> Result<Option<Value>, Error> {
-        match self.segments.as_slice() {
+        match &self.kind {
+            Kind::Native(segments, source) => match Self::native_value(segments, scope) {
+                Err(e) if e.message == eval::ENGINE => engine::evaluate(source, scope),
+                other => other,
+            },
+            Kind::Script(s) => engine::evaluate(&s.source, scope),
+        }
+    }
+
+    fn native_value(segments: &[Segment], scope: &Scope<'_>) -> Result<Option<Value>, Error> {
+        match segments {
             [Segment::Code(expr)] => eval::eval(expr, scope),
             segments => {
                 let mut out = String::new();
@@ -108,40 +220,110 @@ impl Template {
     /// `={{ $json.refresh_token }}` (used to explain an `undefined` result).
     pub fn json_paths(&self) -> Vec<String> {
         let mut paths = Vec::new();
-        for segment in &self.segments {
-            if let Segment::Code(expr) = segment {
-                expr.json_paths(&mut paths);
+        match &self.kind {
+            Kind::Native(segments, _) => {
+                for segment in segments {
+                    if let Segment::Code(expr) = segment {
+                        expr.json_paths(&mut paths);
+                    }
+                }
             }
+            Kind::Script(s) => paths.extend(s.paths.iter().cloned()),
         }
         paths
     }
 }
 
-/// Finds the `}}` closing a `{{`, skipping braces inside string literals and object literals.
-fn find_close(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let (mut depth, mut i, mut quote) = (0usize, 0usize, None::<u8>);
-    while i < bytes.len() {
-        let b = bytes[i];
-        match quote {
-            Some(q) => {
-                if b == b'\\' {
-                    i += 1;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None => match b {
-                b'\'' | b'"' | b'`' => quote = Some(b),
-                b'{' => depth += 1,
-                b'}' if depth > 0 => depth -= 1,
-                b'}' if bytes.get(i + 1) == Some(&b'}') => return Some(i),
-                _ => {}
-            },
+/// Whether `name` is a time zone of the IANA database (`Europe/Berlin`, `UTC`).
+pub fn is_time_zone(name: &str) -> bool {
+    host::tz_valid(name).is_some()
+}
+
+/// n8n refuses any expression text with `.constructor` (spaces allowed after the dot), strings
+/// and literal text included.
+fn has_constructor_access(body: &str) -> bool {
+    let mut rest = body;
+    while let Some(dot) = rest.find('.') {
+        rest = &rest[dot + 1..];
+        if rest.trim_start().starts_with("constructor") {
+            return true;
         }
-        i += 1;
     }
-    None
+    false
+}
+
+/// The template's segments when all of its code is within the subset.
+fn native(body: &str) -> Option<Vec<Segment>> {
+    let chunks = split(body);
+    // n8n: one `{{ }}` and nothing around it yields the value; else text.
+    let single = chunks.len() == 2 && matches!(&chunks[0], Chunk::Text(t) if t.is_empty());
+    let mut segments = Vec::new();
+    for chunk in chunks {
+        match chunk {
+            Chunk::Text(t) if t.is_empty() => {}
+            Chunk::Text(t) => segments.push(Segment::Text(t)),
+            // JavaScript refuses `??` next to `||`/`&&` without parentheses; the subset's
+            // parser would not.
+            Chunk::Code(code)
+                if code.contains("??") && (code.contains("||") || code.contains("&&")) =>
+            {
+                return None;
+            }
+            Chunk::Code(code) => segments.push(Segment::Code(parse::parse(&code).ok()?)),
+        }
+    }
+    if !single && matches!(segments.as_slice(), [Segment::Code(_)]) {
+        // A lone segment with text around it that is empty still builds a string.
+        segments.push(Segment::Text(String::new()));
+    }
+    Some(segments)
+}
+
+enum Chunk {
+    Text(String),
+    Code(String),
+}
+
+/// n8n's splitter: `{{` opens a segment unless an odd number of backslashes precedes it, the
+/// next `}}` closes it (whatever the code holds: strings are not looked into); in text before an
+/// opener `\\` becomes `\`; in code the first `\}}` becomes `}}`. An unclosed `{{` runs to the
+/// end.
+fn split(expression: &str) -> Vec<Chunk> {
+    if expression.is_empty() {
+        return vec![Chunk::Text(String::new())];
+    }
+    let mut chunks = Vec::new();
+    let (mut open, mut buffer, mut rest) = (true, String::new(), expression);
+    loop {
+        let Some(at) = rest.find(if open { "{{" } else { "}}" }) else {
+            buffer.push_str(rest);
+            chunks.push(if open {
+                Chunk::Text(buffer)
+            } else {
+                Chunk::Code(buffer.replacen("\\}}", "}}", 1))
+            });
+            break;
+        };
+        let before = &rest[..at];
+        let backslashes = before.len() - before.trim_end_matches('\\').len();
+        if backslashes % 2 == 1 {
+            buffer.push_str(&rest[..at + 2]);
+        } else {
+            buffer.push_str(before);
+            let text = std::mem::take(&mut buffer);
+            chunks.push(if open {
+                Chunk::Text(text.replace("\\\\", "\\"))
+            } else {
+                Chunk::Code(text.replacen("\\}}", "}}", 1))
+            });
+            open = !open;
+        }
+        rest = &rest[at + 2..];
+        if rest.is_empty() {
+            break;
+        }
+    }
+    chunks
 }
 
 /// Whether a JSON value is an expression (a string starting with `=`).

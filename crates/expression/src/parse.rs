@@ -84,7 +84,118 @@ pub(crate) enum BinOp {
     Nullish,
 }
 
+impl Method {
+    /// The method's JavaScript name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Trim => "trim",
+            Method::ToLowerCase => "toLowerCase",
+            Method::ToUpperCase => "toUpperCase",
+            Method::ToString => "toString",
+            Method::Includes => "includes",
+            Method::StartsWith => "startsWith",
+            Method::EndsWith => "endsWith",
+            Method::Split => "split",
+            Method::Join => "join",
+            Method::Replace => "replace",
+        }
+    }
+}
+
+/// n8n's list of property names no expression may read or write.
+pub(crate) const UNSAFE_PROPERTIES: [&str; 25] = [
+    "__proto__",
+    "prototype",
+    "constructor",
+    "getPrototypeOf",
+    "setPrototypeOf",
+    "getOwnPropertyDescriptor",
+    "getOwnPropertyDescriptors",
+    "defineProperty",
+    "defineProperties",
+    "mainModule",
+    "binding",
+    "_linkedBinding",
+    "_load",
+    "prepareStackTrace",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    "__defineGetter__",
+    "__defineSetter__",
+    "caller",
+    "callee",
+    "arguments",
+    "getBuiltinModule",
+    "dlopen",
+    "execve",
+    "loadEnvFile",
+];
+
+/// Whether n8n lets expressions read a property of this name.
+pub(crate) fn is_safe_property(name: &str) -> bool {
+    !UNSAFE_PROPERTIES.contains(&name)
+}
+
 impl Expr {
+    /// The expression as a person wrote it, for messages: `$json.customer.name`,
+    /// `$json["a b"]`, or "the value" when it is no plain path.
+    pub(crate) fn path_text(&self) -> String {
+        fn write(e: &Expr, out: &mut String) -> bool {
+            match e {
+                Expr::Var(v) => {
+                    out.push_str(match v {
+                        Var::Json => "$json",
+                        Var::Parameter => "$parameter",
+                        Var::Value => "$value",
+                        Var::Credentials => "$credentials",
+                        Var::ItemIndex => "$itemIndex",
+                        Var::SelfValue => "$self",
+                        Var::Parent => "$parent",
+                        Var::Response => "$response",
+                        Var::Request => "$request",
+                        Var::ResponseItem => "$responseItem",
+                    });
+                    true
+                }
+                Expr::Member(target, key) => {
+                    if !write(target, out) {
+                        return false;
+                    }
+                    match key.as_ref() {
+                        Expr::Literal(Value::String(k))
+                            if !k.is_empty()
+                                && k.chars()
+                                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                                && !k.starts_with(|c: char| c.is_ascii_digit()) =>
+                        {
+                            out.push('.');
+                            out.push_str(k);
+                        }
+                        Expr::Literal(Value::String(k)) => {
+                            out.push('[');
+                            out.push_str(&Value::String(k.clone()).to_string());
+                            out.push(']');
+                        }
+                        Expr::Literal(Value::Number(n)) => {
+                            out.push('[');
+                            out.push_str(&n.to_string());
+                            out.push(']');
+                        }
+                        _ => out.push_str("[…]"),
+                    }
+                    true
+                }
+                _ => false,
+            }
+        }
+        let mut out = String::new();
+        if write(self, &mut out) {
+            out
+        } else {
+            "the value".into()
+        }
+    }
+
     pub(crate) fn json_paths(&self, out: &mut Vec<String>) {
         if let Some(path) = self.json_path() {
             out.push(path);
@@ -370,7 +481,11 @@ impl Parser {
             if matches!(self.peek_punct(), Some("." | "?." | "[")) {
                 self.deeper()?;
             }
-            if self.eat(".") || self.eat("?.") {
+            if self.peek_punct() == Some("?.") {
+                // Optional chaining is left to the JavaScript engine.
+                return Err(Error::new("'?.' is not in the subset"));
+            }
+            if self.eat(".") {
                 let name = match self.toks.get(self.pos) {
                     Some(Tok::Ident(s)) => s.clone(),
                     _ => return Err(Error::new("expected a property name after '.'")),
@@ -432,6 +547,20 @@ impl Parser {
             }
         };
         let args = self.args()?;
+        // More arguments than the subset gives meaning to (a radix, a position, a limit beyond
+        // split's) are JavaScript's to handle.
+        let most = match method {
+            Method::Trim | Method::ToLowerCase | Method::ToUpperCase | Method::ToString => 0,
+            Method::Includes | Method::StartsWith | Method::EndsWith | Method::Join => 1,
+            Method::Split | Method::Replace => 2,
+        };
+        if args.len() > most {
+            return Err(Error::new(format!(
+                "{}() with {} arguments is not in the subset",
+                method.name(),
+                args.len()
+            )));
+        }
         Ok(Expr::Call(Callee::Method(Box::new(target), method), args))
     }
 
@@ -506,6 +635,11 @@ impl Parser {
                 };
                 self.pos += 1;
                 let args = self.args()?;
+                if args.len() > 1 {
+                    return Err(Error::new(
+                        "JSON.parse and JSON.stringify take one argument in the subset",
+                    ));
+                }
                 return Ok(Expr::Call(Callee::Global(global), args));
             }
             "String" | "Number" | "Boolean" | "encodeURIComponent" => {
