@@ -5,11 +5,12 @@ use noderun_executor::Item;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
 /// The input's entries, each an item or the reason it could not be read (naming its line or
-/// entry). Blank lines are skipped. When the first non-blank byte is `[` the input is one JSON
-/// array, read whole: if it does not parse, no item can be read and that is an error here.
+/// entry), and how many there are when that is known (a JSON array). Blank lines are skipped.
+/// When the first non-blank byte is `[` the input is one JSON array, read whole: if it does not
+/// parse, no item can be read and that is an error here.
 pub(crate) async fn open<R>(
     mut reader: R,
-) -> Result<BoxStream<'static, Result<Item, String>>, String>
+) -> Result<(BoxStream<'static, Result<Item, String>>, Option<u64>), String>
 where
     R: AsyncBufRead + Unpin + Send + 'static,
 {
@@ -18,10 +19,10 @@ where
         .map_err(|e| format!("cannot read the input: {e}"))?;
     if first != Some(b'[') {
         let state = (Some(reader), blank_lines);
-        return Ok(futures::stream::unfold(state, |(reader, line)| async move {
+        let lines = futures::stream::unfold(state, |(reader, line)| async move {
             next_line(reader?, line).await
-        })
-        .boxed());
+        });
+        return Ok((lines.boxed(), None));
     }
     let mut text = Vec::new();
     reader
@@ -30,13 +31,14 @@ where
         .map_err(|e| format!("cannot read the input: {e}"))?;
     let values: Vec<serde_json::Value> = serde_json::from_slice(&text)
         .map_err(|e| format!("the input is not a valid JSON array: {e}"))?;
-    Ok(futures::stream::iter(
+    let total = values.len() as u64;
+    let items = futures::stream::iter(
         values
             .into_iter()
             .enumerate()
             .map(|(i, v)| Item::from_input(v).map_err(|e| format!("input entry {}: {e}", i + 1))),
-    )
-    .boxed())
+    );
+    Ok((items.boxed(), Some(total)))
 }
 
 /// Consumes leading whitespace; returns the first other byte and the lines consumed.
@@ -97,19 +99,25 @@ async fn next_line<R: AsyncBufRead + Unpin>(mut reader: R, mut line: usize) -> N
                 "line {line}: not valid UTF-8 (byte {})",
                 e.valid_up_to() + 1
             )),
-            Ok(text) => serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| format!("line {line}: not valid JSON ({})", without_line(&e)))
-                .and_then(|v| Item::from_input(v).map_err(|e| format!("line {line}: {e}"))),
+            Ok(text) => {
+                serde_json::from_str::<serde_json::Value>(text.trim_end_matches(['\n', '\r']))
+                    .map_err(|e| format!("line {line}: not valid JSON ({})", without_line(&e)))
+                    .and_then(|v| Item::from_input(v).map_err(|e| format!("line {line}: {e}")))
+            }
         };
         return Some((entry, (Some(reader), line)));
     }
 }
 
-/// serde_json's message without its "at line 1 column N" (the line is named already).
+/// serde_json's message without its "at line 1 column N" (the line is named already); a line
+/// that ends inside a value says so ("EOF" means the end of the line here).
 fn without_line(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rsplit_once(" at line ") {
-        Some((message, _)) => format!("{message} at column {}", e.column()),
-        None => text,
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    match message.strip_prefix("EOF while parsing ") {
+        Some(what) => format!("the line ends inside {what}, at column {}", e.column()),
+        None => format!("{message} at column {}", e.column()),
     }
 }

@@ -1,31 +1,85 @@
 //! `noderun`: run n8n items through a node, export node definitions and schemas.
 //!
-//! Thin glue over `noderun-definitions` (registry, schemas) and `noderun-executor` (runs):
-//! argument parsing, reading and writing NDJSON, logs, progress and exit codes.
+//! Thin glue over `noderun-definitions` (registry, schemas) and `noderun-executor` (runs), in
+//! rooms with one job each, as ripgrep does it: what was typed ([`args`], clap) → what a run
+//! needs, checked once ([`config`]: the node and its parameters, credentials, settings, files)
+//! → the run ([`run`], with [`input`], [`output`], [`resume`], [`signals`]) → what it says at
+//! the end and its exit code ([`report`]). The other subcommands are one module each
+//! ([`describe`], [`export`], [`forms`], [`generate`], [`mcp`]), registered in [`Command`].
 
+mod args;
+mod config;
+mod describe;
+mod export;
 mod forms;
+mod generate;
 mod input;
+mod mcp;
 mod output;
+mod progress;
+mod report;
+mod requests;
 mod resume;
 mod run;
 mod signals;
+mod trigger;
+mod workflow_settings;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
-use noderun_definitions::{Registry, for_n8n, format_schema, sorted};
+use clap::{CommandFactory, Parser, Subcommand};
+use noderun_definitions::Registry;
 
-/// Exit code of usage, input and definition errors.
-pub(crate) const EXIT_USAGE: u8 = 2;
+use crate::report::fail;
+
+/// What `noderun --help` says after the commands.
+const MAIN_HELP: &str = "\
+Examples:
+  noderun describe                          the nodes
+  noderun describe directus                 the Directus node's resources
+  noderun describe directus auth            the operations of Authentication
+  noderun describe directus auth login      Log In's parameters
+  echo '{}' | noderun run directus --resource items --operation list \\
+      --parameters '{\"collection\": \"articles\"}' --credentials creds.json
+
+`noderun run --help` tells the run's options, outputs and exit codes.
+Shell completions: noderun completions bash|zsh|fish; the manual: noderun man.";
+
+/// What `noderun run --help` says after the options.
+const RUN_HELP: &str = "\
+Examples:
+  # Log in every user of users.ndjson (each line {\"email\": …, \"password\": …})
+  noderun run directus --resource auth --operation login --credentials creds.json \\
+      --parameters '{\"email\": \"={{ $json.email }}\", \"password\": \"={{ $json.password }}\"}' \\
+      < users.ndjson > tokens.ndjson
+  # Every item of a collection, one output item per row
+  echo '{}' | noderun run directus --resource items --operation list \\
+      --parameters '{\"collection\": \"articles\", \"returnAll\": true}'
+  # The requests a batch would send, without sending them
+  noderun run directus --resource items --operation create --dry-run \\
+      --parameters '{\"collection\": \"articles\", \"data\": \"={{ $json }}\"}' < new.ndjson
+  # A node saved in an n8n workflow, failed items to their own file
+  noderun run --workflow-node node.json --on-error continueErrorOutput --error-output failed.ndjson
+
+Credentials: --credentials FILE (a JSON object of the credential's fields, for Directus
+{\"url\": \"https://…\", \"accessToken\": \"…\"}), or DIRECTUS_URL and DIRECTUS_TOKEN.
+Secrets are never accepted as command-line values: give them by expression from the items.
+
+Exit codes:
+  0        every item succeeded, or its failure was continued
+  1        an item's failure stopped the run (no new item started)
+  2        usage, input or definition error (before any item ran)
+  3        an output could not be written (the items whose outputs were lost are listed)
+  129 130 143  stopped by SIGHUP, SIGINT, SIGTERM";
 
 #[derive(Parser)]
 #[command(
     name = "noderun",
     version,
-    about = "Run n8n-style workflow nodes on JSON items; export their definitions"
+    about = "Run n8n-style workflow nodes on JSON items; describe and export their definitions",
+    after_help = MAIN_HELP,
 )]
 struct Cli {
     /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
@@ -39,49 +93,30 @@ struct Cli {
     command: Command,
 }
 
+/// The subcommands: one module each.
 #[derive(Subcommand)]
 enum Command {
     /// Run items (NDJSON or a JSON array on stdin) through a node; outputs NDJSON on stdout.
-    Run(Box<run::RunArgs>),
-    /// Print node descriptions in n8n's format (all nodes as a list, or one with --node).
-    Definitions(DefinitionsArgs),
-    /// Print an operation's JSON Schema, or write them all with --all --out DIR.
-    Schema(SchemaArgs),
+    #[command(after_help = RUN_HELP)]
+    Run(Box<args::RunArgs>),
+    /// Describe the nodes, a node's resources, a resource's operations or an operation's
+    /// parameters.
+    Describe(describe::DescribeArgs),
+    /// Print node descriptions in n8n's format (all nodes as a list, or one node).
+    Definitions(export::DefinitionsArgs),
+    /// Print an operation's JSON Schema (a trigger's: its parameters'), or write them all with
+    /// --all --out DIR.
+    Schema(export::SchemaArgs),
     /// Write a node's forms page: one self-contained HTML file (works over file://).
     Forms(forms::FormsArgs),
-}
-
-#[derive(Args)]
-struct DefinitionsArgs {
-    /// Only this node.
-    #[arg(long)]
-    node: Option<String>,
-    /// Print the credential types instead of the nodes.
-    #[arg(long)]
-    credentials: bool,
-    /// n8n's shape: noderun's format extensions removed, `displayName` and `name` first in
-    /// every object instead of sorted keys (what the n8n community node package is built from).
-    #[arg(long)]
-    n8n: bool,
-}
-
-#[derive(Args)]
-struct SchemaArgs {
-    /// Node, e.g. directus.
-    node: Option<String>,
-    /// Resource, e.g. auth.
-    resource: Option<String>,
-    /// Operation, e.g. logout.
-    operation: Option<String>,
-    /// Every operation of every node.
-    #[arg(long, requires = "out")]
-    all: bool,
-    /// Where --all writes `<node>/<resource>/<operation>.schema.json`.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// The schema of the definitions format itself.
-    #[arg(long, conflicts_with_all = ["node", "all"])]
-    format: bool,
+    /// Serve a node's operations as MCP tools for AI agents (stdio, or streamable HTTP with --listen).
+    Mcp(Box<mcp::McpArgs>),
+    /// Stream a service's changes as items on stdout (NDJSON), exactly once with --cursor.
+    Trigger(Box<trigger::TriggerArgs>),
+    /// Print a shell completion script (with the nodes, resources and operations).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), or write every page with --out DIR.
+    Man(generate::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,19 +132,19 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => return run::run(registry, *args),
-        Command::Definitions(args) => definitions(&registry, &args),
-        Command::Schema(args) => schema(&registry, &args),
-        Command::Forms(args) => forms::write(&registry, &args),
+        Command::Describe(args) => describe::describe(&registry, &args),
+        Command::Mcp(args) => return mcp::run(registry, *args),
+        Command::Trigger(args) => return trigger::run(registry, *args),
+        Command::Definitions(args) => export::definitions(&registry, &args),
+        Command::Schema(args) => export::schema(&registry, &args),
+        Command::Forms(args) => forms::write(&registry, cli.definitions.as_deref(), &args),
+        Command::Completions(args) => generate::completions(&registry, Cli::command(), &args),
+        Command::Man(args) => generate::man(Cli::command(), &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
-}
-
-pub(crate) fn fail(message: &str) -> ExitCode {
-    eprintln!("noderun: error: {message}");
-    ExitCode::from(EXIT_USAGE)
 }
 
 fn init_logs(verbose: u8) {
@@ -124,84 +159,7 @@ fn init_logs(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(report::stderr_colour())
         .with_target(false)
         .init();
-}
-
-/// Prints JSON with sorted keys (stable, diffable output).
-fn print_json(value: &serde_json::Value) -> Result<(), String> {
-    print_in_order(&sorted(value))
-}
-
-/// Prints JSON in its own key order (schemas: properties in the order of the node description,
-/// which form renderers follow).
-fn print_in_order(value: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
-        // A reader that stopped early (`| head`) is not an error.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write the output: {e}"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn value<T: serde::Serialize>(t: &T) -> serde_json::Value {
-    serde_json::to_value(t).unwrap_or_default()
-}
-
-fn definitions(registry: &Registry, args: &DefinitionsArgs) -> Result<(), String> {
-    let exported = if args.credentials {
-        serde_json::Value::Array(registry.credentials().map(value).collect())
-    } else {
-        match &args.node {
-            Some(name) => value(&registry.node(name).map_err(|e| e.to_string())?.description),
-            None => {
-                serde_json::Value::Array(registry.nodes().map(|n| value(&n.description)).collect())
-            }
-        }
-    };
-    if args.n8n {
-        print_in_order(&for_n8n(&exported))
-    } else {
-        print_json(&exported)
-    }
-}
-
-fn schema(registry: &Registry, args: &SchemaArgs) -> Result<(), String> {
-    if args.format {
-        return print_json(&format_schema());
-    }
-    if args.all {
-        let out = args.out.as_ref().ok_or("--all needs --out DIR")?;
-        let mut written = 0;
-        for node in registry.nodes() {
-            for op in node.operations() {
-                let dir = out.join(&node.description.name).join(&op.resource);
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                let path = dir.join(format!("{}.schema.json", op.operation));
-                let text =
-                    serde_json::to_string_pretty(&op.schema).map_err(|e| e.to_string())? + "\n";
-                std::fs::write(&path, text)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                written += 1;
-            }
-        }
-        eprintln!("noderun: wrote {written} schemas to {}", out.display());
-        return Ok(());
-    }
-    let (Some(node), Some(resource), Some(operation)) =
-        (&args.node, &args.resource, &args.operation)
-    else {
-        return Err(
-            "usage: noderun schema NODE RESOURCE OPERATION, or noderun schema --all --out DIR"
-                .into(),
-        );
-    };
-    let node = registry.node(node).map_err(|e| e.to_string())?;
-    let op = node
-        .operation(resource, operation)
-        .map_err(|e| e.to_string())?;
-    print_in_order(&op.schema)
 }

@@ -10,7 +10,6 @@
 //! written to that target; the items whose outputs it could not take are listed in the [`Lost`]
 //! report.
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -119,6 +118,21 @@ impl Target {
         true
     }
 
+    /// Buffers a line that is no item's outcome (the empty item of n8n's `alwaysOutputData`).
+    pub(crate) fn push_line(&mut self, value: &serde_json::Value) -> bool {
+        if self.lost.error.is_some() {
+            return false;
+        }
+        serde_json::to_writer(&mut self.buf, value).expect("values serialize");
+        self.buf.push(b'\n');
+        self.groups.push(Group {
+            index: usize::MAX,
+            end: self.buf.len(),
+            failed: false,
+        });
+        true
+    }
+
     /// Writes the buffer; returns false when the write failed.
     fn flush(&mut self) -> bool {
         if self.buf.is_empty() {
@@ -199,17 +213,18 @@ impl Sinks {
     }
 }
 
-/// Writes the buffered outputs each time `ready` is notified. Polled next to the run in the same
-/// task, after it, this runs when the run waits: when no further output is ready. `on_failure`
-/// is called when a write failed (to stop the run).
+/// Writes the buffered outputs (`flush`, which says whether the writes succeeded) each time
+/// `ready` is notified. Polled next to the run in the same task, after it, this runs when the
+/// run waits: when no further output is ready. `on_failure` is called when a write failed (to
+/// stop the run).
 pub(crate) async fn write_when_ready(
-    sinks: &RefCell<Sinks>,
     ready: &Notify,
+    flush: impl Fn() -> bool,
     on_failure: impl Fn(),
 ) -> Infallible {
     loop {
         ready.notified().await;
-        if !sinks.borrow_mut().flush() {
+        if !flush() {
             on_failure();
         }
     }

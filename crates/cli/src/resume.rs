@@ -1,5 +1,6 @@
 //! `--resume FILE`: the input items an earlier, interrupted run of the same input already did,
-//! read from the `pairedItem` indices of the outputs it wrote.
+//! read from the `pairedItem` indices of the outputs it wrote, and the last entry each wrote (a
+//! Return All list read by key continues after it: [`LastEntries`]).
 //!
 //! noderun writes an item's outputs whole (see `output`), so every complete line belongs to a
 //! complete item, except in one case: a run killed in the middle of a write (SIGKILL, power loss)
@@ -7,18 +8,24 @@
 //! are dropped (its outputs may be incomplete) and the item runs again; when this run appends to
 //! that file, the file is cut back to the end of the kept lines first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+/// The last output entry of each item in the resume files, or `None` for an item that failed
+/// (its error item was written: it is done, its list is not continued).
+pub(crate) type LastEntries = BTreeMap<usize, Option<Map<String, Value>>>;
 
 /// Adds to `done` the input indices whose outputs `path` holds. `appended` says this run appends
 /// its outputs to that file: it may then be missing (the first run) and an incomplete end is cut
-/// off. Returns a note for stderr when lines were dropped.
+/// off. Records each item's last entry in `last`. Returns a note for stderr when lines were
+/// dropped.
 pub(crate) fn read_done(
     path: &Path,
     appended: bool,
     done: &mut BTreeSet<usize>,
+    last_entries: &mut LastEntries,
 ) -> Result<Option<String>, String> {
     let data = match std::fs::read(path) {
         Err(e) if appended && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -52,6 +59,17 @@ pub(crate) fn read_done(
                 last = Some((index, pos));
             }
             done.insert(index);
+            let json = match value {
+                Value::Object(mut item) if item.get("error").is_none() => match item.remove("json")
+                {
+                    Some(Value::Object(json)) => Some(json),
+                    _ => None,
+                },
+                _ => None,
+            };
+            // A failed item stays marked as failed whatever follows it.
+            let failed = last_entries.get(&index).is_some_and(Option::is_none);
+            last_entries.insert(index, json.filter(|_| !failed));
         }
         pos += len + 1;
     }
@@ -61,6 +79,7 @@ pub(crate) fn read_done(
     // An incomplete last line: the item before it may be incomplete too.
     let keep = last.map_or(0, |(index, start)| {
         done.remove(&index);
+        last_entries.remove(&index);
         start
     });
     if appended {
@@ -103,7 +122,7 @@ mod tests {
         let path = dir.join(format!("{}.ndjson", text.len()));
         std::fs::write(&path, text).unwrap();
         let mut done = BTreeSet::new();
-        let note = read_done(&path, appended, &mut done).unwrap();
+        let note = read_done(&path, appended, &mut done, &mut LastEntries::new()).unwrap();
         let after = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         (done, note, after)
@@ -144,7 +163,8 @@ mod tests {
         let dir = std::env::temp_dir();
         let path = dir.join(format!("noderun-resume-bad-{}.ndjson", std::process::id()));
         std::fs::write(&path, format!("{A}{{\"json\":{{}}}}\n")).unwrap();
-        let err = read_done(&path, false, &mut BTreeSet::new()).unwrap_err();
+        let err =
+            read_done(&path, false, &mut BTreeSet::new(), &mut LastEntries::new()).unwrap_err();
         std::fs::remove_file(&path).unwrap();
         assert!(
             err.ends_with("line 2: an item without pairedItem.item; is it an output of noderun?"),
