@@ -1,13 +1,17 @@
 // The forms page of `noderun forms`: one node's operations as react-jsonschema-form forms, drawn
 // from noderun's exported JSON Schemas (draft 2020-12, validated by Ajv2020), with live views of
 // what the form means to noderun: the workflow node, the command line and the dry-run request.
-// The node description and the schemas are embedded by `noderun forms` (see index.html).
+// A trigger (no operations) is one form of its parameters, with its workflow node and the
+// `noderun trigger` command line they become (the node's `commandLine`).
+// The node description, the schemas and the node's definition files are embedded by `noderun
+// forms` (see index.html); the dry run is computed by noderun's own planner compiled to
+// WebAssembly (planner.js).
 import React, { useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import Form from '@rjsf/core';
 import { customizeValidator } from '@rjsf/validator-ajv8';
 import Ajv2020 from 'ajv/dist/2020';
-import { currentState, dryRunRequest, effectiveParameters, sampleItem, uploads } from './request.js';
+import { dryRun, loadPlanner } from './planner.js';
 
 const data = JSON.parse(document.getElementById('noderun-data').textContent);
 const node = data.node;
@@ -74,7 +78,8 @@ function transformErrorsFor(schema) {
     return (own.length > 0 ? own : errors.filter((e) => e.name !== 'if')).map((e) => {
       const field = fieldAt(e.property);
       if (e.name === 'pattern' && field?.contentMediaType === 'application/json') {
-        const message = `must be ${jsonKinds(field).map((k) => `a JSON ${k}`).join(' or ')} (text holding one)`;
+        const kinds = jsonKinds(field).filter((k) => k !== 'null'); // null is not typed as text
+        const message = `must be ${kinds.map((k) => `a JSON ${k}`).join(' or ')} (text holding one)`;
         return { ...e, message, stack: `${e.property} ${message}` };
       }
       return e;
@@ -83,78 +88,190 @@ function transformErrorsFor(schema) {
 }
 
 const resourceProperty = node.properties.find((p) => p.name === 'resource');
-const resources = resourceProperty.options.filter((c) => data.operations.some((o) => o.resource === c.value));
+const resources = (resourceProperty?.options ?? []).filter((c) => data.operations.some((o) => o.resource === c.value));
 
 function shellQuote(text) {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
+/** Whether the field at `path` holds a secret (a password input). */
+function isSecret(schema, path) {
+  const s = fieldSchema(schema, path);
+  return s?.writeOnly === true || s?.format === 'password';
+}
+
+/**
+ * The command line's parameters and input item: a secret typed as a literal moves into the item
+ * and the parameter takes it by expression (`"password": "={{ $json.password }}"`), so that it is
+ * not a command-line argument (visible to every user in the process list). The dry run is the same.
+ */
+function withoutLiteralSecrets(schema, parameters, item) {
+  const json = { ...(item?.json !== undefined ? item.json : item) };
+  const literal = (v) => typeof v === 'string' && v !== '' && !v.startsWith('=');
+  const take = (name, value) => {
+    let key = name;
+    for (let i = 2; key in json && json[key] !== value; i += 1) key = `${name}${i}`;
+    json[key] = value;
+    return `={{ $json.${key} }}`;
+  };
+  const out = {};
+  for (const [name, value] of Object.entries(parameters)) {
+    if (isSecret(schema, [name]) && literal(value)) {
+      out[name] = take(name, value);
+    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+      out[name] = Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, isSecret(schema, [name, k]) && literal(v) ? take(k, v) : v]),
+      );
+    } else {
+      out[name] = value;
+    }
+  }
+  return { parameters: out, item: item?.json !== undefined ? { ...item, json } : json };
+}
+
+/** The state (switch values and shown property indices) the form data is in. */
+function currentState(op, data) {
+  const valueOf = (name) => {
+    if (data[name] !== undefined && data[name] !== null) return data[name];
+    const p = node.properties.find((q) => q.name === name && q.type !== 'collection');
+    return p ? p.default : undefined;
+  };
+  return (
+    op.states.find((s) => Object.entries(s.values).every(([k, v]) => valueOf(k) === v)) ?? op.states[0]
+  );
+}
+
+/** The file of the page's own input item when the request uploads one: a small JSON file. */
+const SAMPLE_FILE = { data: btoa('[{"title": "Sample"}]\n'), mimeType: 'application/json', fileName: 'sample.json' };
+
+/** A word as a shell reads it: quoted only when it holds something the shell would interpret. */
+function shellWord(text) {
+  return /^[A-Za-z0-9_.,:/@%+=-]+$/.test(text) ? text : shellQuote(text);
+}
+
+/** The node's type as n8n knows it: the community package's. */
+const NODE_TYPE = `n8n-nodes-noderun.${node.name}`;
+const typeVersion = Math.max(...[].concat(node.version ?? 1));
+
+/**
+ * The workflow node as n8n imports it: the community package's type, credentials by id and
+ * name; a polling trigger also has n8n's Poll Times (its default, every minute).
+ */
+function workflowNodeOf(parameters) {
+  return {
+    parameters: node.polling ? { pollTimes: { item: [{ mode: 'everyMinute' }] }, ...parameters } : parameters,
+    name: node.defaults?.name ?? node.displayName,
+    type: NODE_TYPE,
+    typeVersion,
+    position: [0, 0],
+    credentials: Object.fromEntries(
+      (node.credentials ?? []).map((c) => {
+        const type = data.credentialTypes?.find((t) => t.name === c.name);
+        return [c.name, { id: '1', name: `${type?.displayName ?? c.name} account` }];
+      }),
+    ),
+  };
+}
+
+/**
+ * The command line a trigger's parameters become (`data.commandLine`: per parameter its flag;
+ * a list repeated or joined by commas, a JSON object as its text); a value not set writes none.
+ */
+function triggerCommand(parameters) {
+  const { command, flags } = data.commandLine;
+  const words = [command];
+  for (const f of flags) {
+    const value = f.parameter.split('.').reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), parameters);
+    if (value === undefined || value === null || value === '') continue;
+    let values;
+    if (f.list === 'repeat') {
+      values = (Array.isArray(value) ? value : String(value).split(',')).map((x) => String(x).trim()).filter(Boolean);
+    } else if (f.list === 'join') {
+      values = [[].concat(value).join(',')].filter(Boolean);
+    } else {
+      values = [typeof value === 'object' ? JSON.stringify(value) : String(value)];
+    }
+    for (const v of values) words.push(`${f.flag} ${shellWord(v)}`);
+  }
+  words.push('--credentials creds.json');
+  return words.join(' \\\n    ');
+}
+
 /**
  * What the form data means: parameters, workflow node, input item, command line and dry-run
- * request. `itemText` is the input item the user typed, `null` for the page's own (`sampleItem`:
- * it follows the binary properties the request uploads).
+ * request (the planner's). `itemText` is the input item the user typed, `null` for the page's own
+ * (`{}`, or with SAMPLE_FILE in each binary property the request uploads).
  */
 function meaning(op, formData, credentialUrl, itemText) {
   const parameters = formData ?? {};
-  const state = currentState(op, node.properties, parameters);
+  const state = currentState(op, parameters);
+  const workflowNode = workflowNodeOf(parameters);
   let item = {};
+  let input = null;
   let requestError = null;
   if (itemText !== null) {
     try {
-      item = JSON.parse(itemText);
+      item = input = JSON.parse(itemText);
     } catch (e) {
       requestError = `The input item is not JSON (${e.message})`;
     }
   }
-  const json = item?.json !== undefined ? item.json : item;
   let request;
   if (requestError === null) {
     try {
-      const credentials = { url: credentialUrl };
-      const { files, ...planned } = dryRunRequest(
-        node,
-        state,
-        effectiveParameters(node.properties, state, parameters),
-        credentials,
-        (path) => jsonKinds(fieldSchema(op.schema, path)),
-        json && typeof json === 'object' ? json : {},
-      );
-      if (itemText === null) item = sampleItem(files);
-      request = files.length > 0 ? { ...planned, files: uploads(files, item) } : planned;
+      ({ dryRun: request, item } = dryRun(workflowNode, { url: credentialUrl }, input, SAMPLE_FILE));
     } catch (e) {
       requestError = e.message;
     }
   }
-  const workflowNode = {
-    parameters,
-    name: node.defaults?.name ?? node.displayName,
-    type: `noderun.${node.name}`,
-    typeVersion: 1,
-    position: [0, 0],
-    credentials: Object.fromEntries((node.credentials ?? []).map((c) => [c.name, { id: '1', name: c.name }])),
-  };
+  // Resource and operation are flags; the secrets come from the item.
+  const { resource: _r, operation: _o, ...rest } = parameters;
+  const safe = withoutLiteralSecrets(op.schema, rest, item);
   const command = [
     // printf, not echo: sh's echo may expand backslashes of the JSON text.
-    `printf '%s\\n' ${shellQuote(JSON.stringify(item))} | noderun run ${node.name}`,
+    `printf '%s\\n' ${shellQuote(JSON.stringify(safe.item))} | noderun run ${node.name}`,
     `--resource ${op.resource}`,
     `--operation ${op.operation}`,
-    `--parameters ${shellQuote(JSON.stringify(parameters))}`,
+    ...(Object.keys(safe.parameters).length > 0 ? [`--parameters ${shellQuote(JSON.stringify(safe.parameters))}`] : []),
     '--credentials creds.json --dry-run',
   ].join(' \\\n    ');
   return { workflowNode, item, command, request, requestError, state: state.values };
 }
 
+/**
+ * The page opens on Authentication → Log In (else the first operation), filled as a workflow
+ * fills it: the required fields by expression from an input item that holds them, so the form
+ * is valid and the command line carries no secret.
+ */
+const opsOf = (r) => data.operations.filter((o) => o.resource === r);
+const first =
+  data.operations.find((o) => o.resource === 'auth' && o.operation === 'login') ?? opsOf(resources[0]?.value)[0];
+const firstFill = (() => {
+  if (first === undefined) return { formData: {}, itemText: null };
+  const isDefault = ([k, v]) =>
+    k === 'resource' || k === 'operation' || node.properties.find((p) => p.name === k)?.default === v;
+  const state = first.states.find((st) => Object.entries(st.values).every(isDefault)) ?? first.states[0];
+  const formData = {};
+  const item = {};
+  for (const p of (state?.visible ?? []).map((i) => node.properties[i])) {
+    if (p.required && p.type === 'string') {
+      formData[p.name] = `={{ $json.${p.name} }}`;
+      item[p.name] = p.typeOptions?.password ? 'your password' : (p.placeholder ?? `${p.displayName} value`);
+    }
+  }
+  return { formData, itemText: Object.keys(item).length > 0 ? JSON.stringify(item, null, 2) : null };
+})();
+
 function App() {
-  const [resource, setResource] = useState(resources[0].value);
-  const opsOf = (r) => data.operations.filter((o) => o.resource === r);
-  const [operation, setOperation] = useState(opsOf(resources[0].value)[0].operation);
+  const [resource, setResource] = useState(first.resource);
+  const [operation, setOperation] = useState(first.operation);
   const [credentialUrl, setCredentialUrl] = useState('https://directus.example.com');
   const op = data.operations.find((o) => o.resource === resource && o.operation === operation) ?? opsOf(resource)[0];
   const uiSchema = useMemo(() => uiSchemaFor(op.schema), [op]);
   const transformErrors = useMemo(() => transformErrorsFor(op.schema), [op]);
-  const [formData, setFormData] = useState({});
+  const [formData, setFormData] = useState(firstFill.formData);
   // The input item as typed; `null` until the user edits it (the page's sample item).
-  const [itemText, setItemText] = useState(null);
+  const [itemText, setItemText] = useState(firstFill.itemText);
   // A new form (fresh defaults) each time an operation is chosen, also the same one again.
   const [generation, setGeneration] = useState(0);
   const key = `${op.resource}/${op.operation}`;
@@ -261,4 +378,62 @@ function App() {
   );
 }
 
-createRoot(document.getElementById('root')).render(<App />);
+/**
+ * A trigger's page: its parameters as one form, validated by their schema, with the workflow
+ * node n8n imports and the `noderun trigger` command line they become.
+ */
+function TriggerApp() {
+  const form = data.parameters;
+  const uiSchema = useMemo(() => uiSchemaFor(form.schema), []);
+  const transformErrors = useMemo(() => transformErrorsFor(form.schema), []);
+  const [formData, setFormData] = useState({});
+  const errors = validator
+    .validateFormData(formData, form.schema, undefined, transformErrors)
+    .errors.map((x) => `${x.property ?? ''} ${x.message}`.trim());
+  const workflowNode = workflowNodeOf(formData);
+  const command = triggerCommand(formData);
+  window.noderunForms = { data, current: () => ({ formData, errors, workflowNode, command }) };
+  return (
+    <main>
+      <header>
+        <h1>{node.displayName}</h1>
+        <p>{node.description}</p>
+      </header>
+      <div className="columns">
+        <section className="form" data-key="parameters">
+          <Form
+            schema={form.schema}
+            uiSchema={uiSchema}
+            validator={validator}
+            transformErrors={transformErrors}
+            formData={formData}
+            onChange={(e) => setFormData(e.formData)}
+            {...FORM_OPTIONS}
+          />
+        </section>
+        <section className="meaning">
+          <h2>Form status</h2>
+          <pre id="status" className={errors.length ? 'bad' : 'good'}>
+            {errors.length ? errors.join('\n') : 'valid'}
+          </pre>
+          <h2>Command line</h2>
+          <pre id="command" className={errors.length ? 'bad' : ''}>
+            {errors.length ? 'none: noderun refuses parameters the form flags' : command}
+          </pre>
+          <h2>Workflow node</h2>
+          <pre id="workflow-node">{JSON.stringify(workflowNode, null, 2)}</pre>
+        </section>
+      </div>
+    </main>
+  );
+}
+
+const root = createRoot(document.getElementById('root'));
+if (data.parameters) {
+  root.render(<TriggerApp />);
+} else {
+  loadPlanner(data.definitions).then(
+    () => root.render(<App />),
+    (e) => root.render(<pre className="bad">The page's planner does not load: {e.message}</pre>),
+  );
+}

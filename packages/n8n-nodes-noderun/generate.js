@@ -57,5 +57,6 @@ if (args[0] === '--declarative-package') {
 	const credential = read('credentials').find((c) => c.name === 'directusApi');
 	if (!credential) throw new Error("the export has no credential type 'directusApi' (credentials/DirectusApi.credentials.ts names it)");
 	fs.writeFileSync(`${pkg}/nodes/Directus/description.ts`, literal('INodeTypeDescription', 'description', read('directus')));
+	fs.writeFileSync(`${pkg}/nodes/DirectusTrigger/description.ts`, literal('INodeTypeDescription', 'description', read('directusTrigger')));
 	fs.writeFileSync(`${pkg}/credentials/credential.ts`, literal('ICredentialType', 'credential', credential));
 }

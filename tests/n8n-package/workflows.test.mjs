@@ -15,12 +15,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { env } from './env.mjs';
 
-const env = (k) => {
-	const v = process.env[k];
-	if (!v) throw new Error(`${k} is not set (run tests/n8n-package/run)`);
-	return v;
-};
 const URL_ = env('NODERUN_TEST_DIRECTUS_URL');
 const EMAIL = env('NODERUN_TEST_ADMIN_EMAIL');
 const PASSWORD = env('NODERUN_TEST_ADMIN_PASSWORD');

@@ -4,8 +4,8 @@
 // stdin:  {"description": <INodeTypeDescription>, "credentialType": <ICredentialType, generic authenticate>,
 //          "credentials": {...}, "parameters": {...}, "items": [<json>...], "continueOnFail": false}
 // stdout: {"output": [[<items of output 0>], ...]}  or  {"error": {"message", "description", "httpCode"}}
-// Several runs at once (one Node start-up for all): stdin {"runs": [<input>, ...]},
-// stdout {"results": [<result>, ...]}, run one after the other.
+// Several runs at once (one Node start-up for all): stdin {"shared": {<fields of every input>},
+// "runs": [<input>, ...]}, stdout {"results": [<result>, ...]}, run one after the other.
 // Items are {"json": ...} (null where n8n's item has json undefined) plus, for an item that
 // failed under continueOnFail, "error": {...}.
 // Exit code 0 whenever n8n ran (a node error is part of the JSON); non-zero only for harness bugs.
@@ -164,7 +164,7 @@ process.stdin.on('end', () => {
       const input = JSON.parse(stdin);
       if (!Array.isArray(input.runs)) return run(input);
       const results = [];
-      for (const one of input.runs) results.push(await run(one));
+      for (const one of input.runs) results.push(await run({ ...input.shared, ...one }));
       return { results };
     })
     .then((result) => {

@@ -33,8 +33,9 @@ export class Directus implements INodeType {
 		// Parameters as n8n stores them (defaults filled in by n8n): noderun evaluates the
 		// expressions of its subset itself, per item, strictly (an undefined field is an error
 		// naming it). An expression outside it ($('Node'), $now, $env, …) is resolved by n8n for
-		// each item and handed over as a literal.
-		const raw = node.parameters as IDataObject;
+		// each item and handed over as a literal. As an AI tool ($fromAI in parameters) n8n
+		// resolves those too, from the tool call's arguments.
+		const raw = ownParameters(node);
 		const n8nResolved: string[] = [];
 		walkExpressions(raw, '', (path, source) => {
 			if (!native.expressionSupported(source)) n8nResolved.push(path);
@@ -96,6 +97,17 @@ async function ownFields(fn: IExecuteFunctions): Promise<IDataObject> {
 	}
 	const names = new Set(credential.properties.map((p) => p.name));
 	return Object.fromEntries(Object.entries(data).filter(([k]) => names.has(k)));
+}
+
+/** The parameters n8n adds to its tool copy of a node (`usableAsTool`: the type `directusTool`,
+ * packages/cli/src/tool-generation/ai-tools.ts): what the agent is told the tool does. */
+const TOOL_PARAMETERS = ['descriptionType', 'toolDescription'];
+
+/** The node's parameters as n8n stores them, without those of n8n's tool copy. */
+function ownParameters(node: ReturnType<IExecuteFunctions['getNode']>): IDataObject {
+	const parameters = node.parameters as IDataObject;
+	if (!node.type.endsWith('Tool')) return parameters;
+	return Object.fromEntries(Object.entries(parameters).filter(([k]) => !TOOL_PARAMETERS.includes(k)));
 }
 
 let nextExecution = 0;
@@ -160,9 +172,10 @@ function walkExpressions(
 }
 
 /** A resolved value as a parameter noderun takes literally: a string starting with `=` would be
- * read as an expression, so it becomes one that yields the same text. */
+ * read as an expression, so it becomes one whose only segment is the text as a string literal
+ * (whatever `{{ }}` the text holds is not evaluated: it may come from an AI agent's $fromAI). */
 function literal(value: unknown): unknown {
-	if (typeof value === 'string') return value.startsWith('=') ? `={{ "=" }}${value.slice(1)}` : value;
+	if (typeof value === 'string') return value.startsWith('=') ? `={{ ${JSON.stringify(value)} }}` : value;
 	if (Array.isArray(value)) return value.map(literal);
 	if (value !== null && typeof value === 'object') {
 		return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v)]));

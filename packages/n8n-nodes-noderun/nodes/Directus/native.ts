@@ -41,7 +41,22 @@ export interface RunResult {
 	};
 }
 
+export interface PollRequest {
+	credentials: IDataObject;
+	parameters: { collections: string; events: string[]; fields?: unknown; filter?: unknown };
+	cursor: unknown;
+	manual: boolean;
+}
+
+export interface PollResult {
+	items: { json: IDataObject }[];
+	cursor: IDataObject;
+	warnings: string[];
+}
+
 interface Binding {
+	/** One read of the Directus change feed (the Directus Trigger). */
+	poll(request: PollRequest): Promise<PollResult>;
 	/** With `execution` (unique among the runs in progress), `cancel(execution)` stops it. */
 	run(request: RunRequest, execution?: number): Promise<RunResult>;
 	cancel(execution: number): boolean;
