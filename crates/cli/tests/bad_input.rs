@@ -273,6 +273,8 @@ fn invalid_utf8() {
     assert_eq!(out.code, 2);
 }
 
+/// An empty input runs nothing and says so (a CI job that "lists" nothing is not silent), also
+/// with -q; the exit code stays 0.
 #[test]
 fn empty_input() {
     let directus = Directus::start();
@@ -280,9 +282,72 @@ fn empty_input() {
     for input in [&b""[..], b"\n\n  \n"] {
         let out = noderun(&run_args("refreshToken", REFRESH, text(&creds), &[]), input);
         assert_eq!(out.stdout, "");
-        assert_eq!(out.stderr, "");
+        assert_eq!(
+            out.stderr,
+            "noderun: warning: the input holds no items: nothing ran\n"
+        );
         assert_eq!(out.code, 0);
     }
+    assert_eq!(directus.requests(), 0);
+}
+
+/// `--output` (or `--error-output`) naming the input file would empty it before it is read:
+/// refused before anything is opened, the file kept byte for byte, no request made.
+#[test]
+fn an_output_that_is_the_input_file_is_refused() {
+    let directus = Directus::start();
+    let creds = directus.credentials("output_is_input");
+    let items = "{\"rt\":\"t0\"}\n{\"rt\":\"t1\"}\n";
+    let file = write_file("output_is_input", "items.ndjson", items);
+    let f = text(&file);
+    for (flag, extra) in [
+        ("--output", vec!["--input", f, "--output", f]),
+        (
+            "--error-output",
+            vec![
+                "--input",
+                f,
+                "--on-error",
+                "continueErrorOutput",
+                "--error-output",
+                f,
+            ],
+        ),
+    ] {
+        let out = noderun(
+            &run_args("refreshToken", REFRESH, text(&creds), &extra),
+            b"",
+        );
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "noderun: error: {flag} {f} is the input file: writing it would empty it before its items are read; write to another file\n"
+            )
+        );
+        assert_eq!(out.code, 2);
+        assert_eq!(std::fs::read_to_string(&file).expect("kept"), items);
+    }
+    // The same file as stdin (`--output F < F`).
+    let stdin = std::fs::File::open(&file).expect("open");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_noderun"))
+        .args(run_args(
+            "refreshToken",
+            REFRESH,
+            text(&creds),
+            &["--output", f],
+        ))
+        .stdin(stdin)
+        .output()
+        .expect("run noderun");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "noderun: error: --output {f} is the input file: writing it would empty it before its items are read; write to another file\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), items);
     assert_eq!(directus.requests(), 0);
 }
 
@@ -428,7 +493,7 @@ fn unknown_node_resource_and_operation() {
     assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
-        "noderun: error: unknown node 'strapi'; valid nodes: directus\n"
+        "noderun: error: unknown node 'strapi'; valid nodes: directus, directusTrigger\n"
     );
     assert_eq!(out.code, 2);
 
@@ -483,15 +548,31 @@ fn unknown_node_resource_and_operation() {
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
+/// A required parameter that is not set at all is missing for every item alike: a usage error
+/// before any item runs (also with continue-on-fail), naming the parameter and how to give it.
 #[test]
 fn a_missing_required_parameter() {
     let directus = Directus::start();
     let creds = directus.credentials("missing_parameter");
+    for extra in [&[][..], &["--continue-on-fail"]] {
+        let out = noderun(
+            &run_args("refreshToken", "{}", text(&creds), extra),
+            b"{\"rt\":\"t0\"}\n{\"rt\":\"t1\"}\n",
+        );
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr,
+            "noderun: error: auth refreshToken needs the parameter 'refreshToken' (Refresh Token), which is not set: \
+             give it, e.g. --parameters '{\"refreshToken\": \"={{ $json.refreshToken }}\"}' \
+             (`noderun describe directus auth refreshToken` lists the parameters)\n"
+        );
+        assert_eq!(out.code, 2);
+    }
+    // Set, but empty for an item: that item fails, with its index.
     let out = noderun(
-        &run_args("refreshToken", "{}", text(&creds), &[]),
-        b"{\"rt\":\"t0\"}\n{\"rt\":\"t1\"}\n",
+        &run_args("refreshToken", REFRESH, text(&creds), &[]),
+        b"{\"rt\":\"\"}\n",
     );
-    assert_eq!(out.stdout, "");
     assert_eq!(
         out.stderr,
         "noderun: error: item 0: Missing required parameter: refreshToken\n"

@@ -71,8 +71,8 @@ fn a_missing_binary_property_names_the_item_and_the_property() {
     assert_eq!(
         upload_errors(&[text_item("aGVsbG8="), json!({"json": {}})], "photo", &[]),
         [
-            "Item 0 has no binary property 'photo' (binaryPropertyName); its binary properties are: data",
-            "Item 1 has no binary property 'photo' (binaryPropertyName); it has no binary data",
+            "the item has no binary property 'photo' (binaryPropertyName); its binary properties are: data",
+            "the item has no binary property 'photo' (binaryPropertyName); it has no binary data",
         ]
     );
 }
@@ -89,8 +89,8 @@ fn data_that_is_not_base64_is_a_per_item_error() {
             &[]
         ),
         [
-            "Item 0: binary property 'data': `data` is not valid base64 ('!' at character 10 is not a base64 character)",
-            "Item 1: binary property 'data' has neither `data` (base64) nor `path`",
+            "binary property 'data': `data` is not valid base64 ('!' at character 10 is not a base64 character)",
+            "binary property 'data' has neither `data` (base64) nor `path`",
         ]
     );
 }
@@ -105,7 +105,7 @@ fn an_upload_over_the_limit_is_refused_before_sending() {
             &["--max-binary-bytes", "10"]
         ),
         [
-            "Item 0: binary property 'data' is 12 bytes, more than the upload limit of 10 bytes; nothing was sent"
+            "binary property 'data' is 12 bytes, more than the upload limit of 10 bytes; nothing was sent"
         ]
     );
 }
@@ -120,7 +120,7 @@ fn file_references_stay_inside_the_binary_directory() {
     assert_eq!(
         upload_errors(std::slice::from_ref(&outside), "data", &[]),
         [
-            "Item 0: binary property 'data': it references the file ../binary_input_outside.txt, but no binary directory is set (--binary-dir); without one, binary data must be base64 in `data`"
+            "binary property 'data': it references the file ../binary_input_outside.txt, but no binary directory is set (--binary-dir); without one, binary data must be base64 in `data`"
         ]
     );
     let errors = upload_errors(
@@ -131,12 +131,12 @@ fn file_references_stay_inside_the_binary_directory() {
     assert_eq!(
         errors[0],
         format!(
-            "Item 0: binary property 'data': the file ../binary_input_outside.txt is outside the binary directory {}",
+            "binary property 'data': the file ../binary_input_outside.txt is outside the binary directory {}",
             dir.canonicalize().expect("exists").display()
         )
     );
     assert_eq!(
         errors[1],
-        "Item 1: binary property 'data': cannot read nope.bin: No such file or directory (os error 2)"
+        "binary property 'data': cannot read nope.bin: No such file or directory (os error 2)"
     );
 }

@@ -8,6 +8,12 @@
 //!
 //! Coverage is checked too: every operation the community node and noderun share, in every
 //! state of its toggles that the community node can be in, has a case.
+//!
+//! Recording: `NODERUN_BLESS=1 cargo test -p noderun --test community_workflows` adds a case for
+//! every state that has none (the state's toggles and the required parameters with example
+//! values, under the community node's type) and writes into every case the request noderun
+//! sent (and its output, for the cases that list one). Review the diff: a case says what the
+//! node's user meant.
 
 mod support;
 
@@ -17,9 +23,10 @@ use std::path::Path;
 use noderun_definitions::{Registry, effective_parameters};
 use serde_json::{Map, Value, json};
 use wiremock::matchers::{any, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use support::noderun;
+use support::recording::{recorded, without_key_lookup};
 
 /// What the recording server answers to `GET /extensions`: Directus 12's list of every type.
 fn extensions() -> Value {
@@ -30,123 +37,17 @@ fn extensions() -> Value {
     ])
 }
 
+fn fixture_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/community/directus.json")
+}
+
 fn fixture() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/community/directus.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture")).expect("JSON")
+    serde_json::from_str(&std::fs::read_to_string(fixture_path()).expect("the fixture"))
+        .expect("JSON")
 }
 
-/// Query parameters as Directus reads them: `a[b][0]=x` nested (indices make lists), and
-/// JSON text in `filter`, `deep`, `alias` and `aggregate` parsed.
-fn query_as_directus_reads_it(request: &Request) -> Value {
-    let mut root = Value::Object(Map::new());
-    for (key, value) in request.url.query_pairs() {
-        let mut parts = vec![key.split('[').next().unwrap_or_default().to_string()];
-        parts.extend(
-            key.split('[')
-                .skip(1)
-                .map(|p| p.trim_end_matches(']').to_string()),
-        );
-        let mut slot = &mut root;
-        for part in &parts {
-            slot = slot
-                .as_object_mut()
-                .expect("no key is both a value and a group")
-                .entry(part.clone())
-                .or_insert_with(|| Value::Object(Map::new()));
-        }
-        *slot = Value::String(value.into_owned());
-    }
-    fn finish(v: Value, key: &str) -> Value {
-        match v {
-            Value::Object(m) if !m.is_empty() && m.keys().all(|k| k.parse::<usize>().is_ok()) => {
-                let mut entries: Vec<(usize, Value)> = m
-                    .into_iter()
-                    .map(|(k, v)| (k.parse().unwrap(), finish(v, "")))
-                    .collect();
-                entries.sort_by_key(|e| e.0);
-                Value::Array(entries.into_iter().map(|e| e.1).collect())
-            }
-            Value::Object(m) => Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| {
-                        let v = finish(v, &k);
-                        (k, v)
-                    })
-                    .collect(),
-            ),
-            Value::String(s) if ["filter", "deep", "alias", "aggregate"].contains(&key) => {
-                serde_json::from_str(&s).unwrap_or(Value::String(s))
-            }
-            other => other,
-        }
-    }
-    let Value::Object(top) = root else {
-        unreachable!()
-    };
-    Value::Object(
-        top.into_iter()
-            .map(|(k, v)| {
-                let v = finish(v, &k);
-                (k, v)
-            })
-            .collect(),
-    )
-}
-
-/// A multipart body as `{field: value}` for fields, `{field: "<filename> <type> <n> bytes"}` for
-/// files, in order.
-fn multipart_parts(body: &[u8], boundary: &str) -> Map<String, Value> {
-    let text = String::from_utf8_lossy(body);
-    let mut parts = Map::new();
-    for part in text.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let attribute = |name: &str| {
-            head.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|r| r.split('"').next())
-        };
-        let Some(field) = attribute("name") else {
-            continue;
-        };
-        let shown = match attribute("filename") {
-            Some(file) => {
-                let kind = head
-                    .split("Content-Type: ")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .trim();
-                format!("{file} {kind} {} bytes", value.len())
-            }
-            None => value.to_string(),
-        };
-        parts.insert(field.to_string(), json!(shown));
-    }
-    parts
-}
-
-fn recorded(request: &Request, prefix: &str) -> Value {
-    let content_type = request
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let body: Value = if request.body.is_empty() {
-        Value::Null
-    } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
-        json!({"multipart": multipart_parts(&request.body, boundary)})
-    } else {
-        serde_json::from_slice(&request.body).expect("a JSON body")
-    };
-    json!({
-        "method": request.method.as_str(),
-        "path": request.url.path().strip_prefix(prefix).unwrap_or(request.url.path()),
-        "query": query_as_directus_reads_it(request),
-        "body": body,
-        "authorization": request.headers.get("authorization").and_then(|v| v.to_str().ok()),
-    })
+fn blessing() -> bool {
+    std::env::var_os("NODERUN_BLESS").is_some()
 }
 
 fn expected(case: &Value) -> Value {
@@ -165,8 +66,18 @@ fn expected(case: &Value) -> Value {
 
 #[test]
 fn community_workflow_nodes_send_the_requests_their_users_meant() {
-    let fixture = fixture();
-    let cases = fixture["cases"].as_array().expect("cases");
+    let mut fixture = fixture();
+    if blessing() {
+        let (_, missing) = coverage(&fixture);
+        let cases = fixture["cases"].as_array_mut().expect("cases");
+        cases.extend(
+            missing
+                .iter()
+                .map(|(resource, operation, state)| new_case(resource, operation, state)),
+        );
+    }
+    let cases = fixture["cases"].as_array().expect("cases").clone();
+    let mut recorded_cases = cases.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -210,19 +121,39 @@ fn community_workflow_nodes_send_the_requests_their_users_meant() {
             ],
             format!("{item}\n"),
         );
-        let requests: Vec<Value> = runtime
-            .block_on(server.received_requests())
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| r.url.path().starts_with(&format!("{prefix}/")))
-            .map(|r| recorded(r, &prefix))
-            .collect();
+        let requests: Vec<Value> = without_key_lookup(
+            runtime
+                .block_on(server.received_requests())
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.url.path().starts_with(&format!("{prefix}/")))
+                .map(|r| recorded(r, &prefix))
+                .collect(),
+        );
         let want = expected(case);
         let outputs: Vec<Value> = out
             .stdout
             .lines()
             .map(|l| serde_json::from_str::<Value>(l).expect("an output item")["json"].clone())
             .collect();
+        if blessing() && out.code == 0 && requests.len() == 1 {
+            let mut request = requests[0].clone();
+            let request = request.as_object_mut().unwrap();
+            request.remove("authorization");
+            // An empty query or body is written only where the case already says so.
+            let said = |key: &str| case["request"].get(key).is_some();
+            if request["query"] == json!({}) && !said("query") {
+                request.remove("query");
+            }
+            if request["body"].is_null() && !said("body") {
+                request.remove("body");
+            }
+            recorded_cases[i]["request"] = Value::Object(request.clone());
+            if case.get("output").is_some() {
+                recorded_cases[i]["output"] = Value::Array(outputs.clone());
+            }
+            continue;
+        }
         if let Some(output) = case.get("output")
             && output != &Value::Array(outputs.clone())
         {
@@ -241,6 +172,14 @@ fn community_workflow_nodes_send_the_requests_their_users_meant() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+    if blessing() {
+        fixture["cases"] = Value::Array(recorded_cases);
+        std::fs::write(
+            fixture_path(),
+            serde_json::to_string_pretty(&fixture).unwrap() + "\n",
+        )
+        .unwrap();
+    }
     assert!(
         failures.is_empty(),
         "{} of {} community workflow nodes did not send what their users meant:\n{}",
@@ -252,10 +191,60 @@ fn community_workflow_nodes_send_the_requests_their_users_meant() {
 
 /// Every operation both nodes have, in every toggle state the community node can be in, has a
 /// case; every parameter name the community node stores for it is one noderun accepts. Prints
-/// the count of community operations per resource that run unchanged.
+/// the count of community operations per resource that run unchanged. (When recording, the
+/// other test adds the missing cases.)
 #[test]
 fn every_shared_operation_and_toggle_state_has_a_case() {
-    let fixture = fixture();
+    if blessing() {
+        return;
+    }
+    let (mut problems, missing) = coverage(&fixture());
+    problems.extend(missing.iter().map(|(resource, operation, state)| {
+        format!(
+            "no case for {resource} {operation} in state {} (record one: NODERUN_BLESS=1 cargo test -p noderun --test community_workflows)",
+            Value::Object(state.clone())
+        )
+    }));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A case for a state that has none: the state's toggles and the required parameters with
+/// example values, saved as the community node saves a node; its request is recorded.
+fn new_case(resource: &str, operation: &str, state: &Map<String, Value>) -> Value {
+    let registry = Registry::embedded().unwrap();
+    let node = registry.node("directus").unwrap();
+    let properties = &node.description.properties;
+    let mut parameters = state.clone();
+    let defaults = effective_parameters(properties, state);
+    for i in noderun_definitions::display::visible_properties(properties, state) {
+        let p = &properties[i];
+        if p.required && !parameters.contains_key(&p.name) {
+            parameters.insert(p.name.clone(), p.example());
+        }
+    }
+    parameters.retain(|k, v| {
+        ["resource", "operation"].contains(&k.as_str())
+            || defaults.get(k) != Some(v)
+            || !state.contains_key(k)
+    });
+    json!({
+        "title": format!("{resource} {operation} in state {} (recorded)", Value::Object(state.clone())),
+        "node": {
+            "parameters": parameters,
+            "id": "00000000-0000-4000-8000-000000000000",
+            "name": "Directus",
+            "type": "n8n-nodes-directus.directus",
+            "typeVersion": 1,
+            "position": [460, 300],
+            "credentials": {"directusApi": {"id": "1", "name": "Directus account"}}
+        }
+    })
+}
+
+/// Parameter names the community node stores that noderun does not accept, and the (resource,
+/// operation, state) that have no case.
+#[allow(clippy::type_complexity)]
+fn coverage(fixture: &Value) -> (Vec<String>, Vec<(String, String, Map<String, Value>)>) {
     let registry = Registry::embedded().unwrap();
     let node = registry.node("directus").unwrap();
     let properties = &node.description.properties;
@@ -274,7 +263,8 @@ fn every_shared_operation_and_toggle_state_has_a_case() {
             effective_parameters(properties, &p)
         })
         .collect();
-    let mut missing = vec![];
+    let mut problems = vec![];
+    let mut uncovered = vec![];
     let mut table: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
     for (resource, operations) in fixture["community"].as_object().unwrap() {
         for (operation, names) in operations.as_object().unwrap() {
@@ -306,7 +296,7 @@ fn every_shared_operation_and_toggle_state_has_a_case() {
             };
             for name in &community {
                 if !declared(name) {
-                    missing.push(format!(
+                    problems.push(format!(
                         "{resource} {operation}: parameter '{name}' is not accepted"
                     ));
                 }
@@ -322,16 +312,12 @@ fn every_shared_operation_and_toggle_state_has_a_case() {
                     .iter()
                     .any(|p| state.iter().all(|(k, v)| p.get(k).is_none_or(|x| x == v)));
                 if reachable && !covered {
-                    missing.push(format!(
-                        "no case for {resource} {operation} in state {}",
-                        Value::Object(state.clone())
-                    ));
+                    uncovered.push((resource.clone(), operation.clone(), state.clone()));
                 }
             }
             entry.1.push(operation.clone());
         }
     }
-    assert!(missing.is_empty(), "{}", missing.join("\n"));
     let mut shared = 0;
     let mut total = 0;
     for (resource, (count, ok)) in &table {
@@ -345,4 +331,5 @@ fn every_shared_operation_and_toggle_state_has_a_case() {
     }
     eprintln!("all: {shared} of {total}");
     assert!(shared >= 70, "only {shared} shared operations");
+    (problems, uncovered)
 }

@@ -5,14 +5,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::directus::{Directus, current_totp, scratch, unique, unique_email};
-use support::{Out, run_directus as run};
+use support::directus::{Directus, current_totp, schema_lock, scratch, unique, unique_email};
+use support::{Out, run_directus as run, serve};
 
 /// The output items of a run that must succeed.
 fn ok(out: Out) -> Vec<Value> {
@@ -143,33 +141,6 @@ fn binary_meta(item: &Value, property: &str) -> Value {
     object.remove("data");
     object.remove("path");
     meta
-}
-
-/// Serves `body` with `content_type` on 127.0.0.1 to every GET, from a thread of its own; the
-/// URL of the file.
-fn serve(body: Vec<u8>, content_type: &'static str, name: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let url = format!(
-        "http://{}/{name}",
-        listener.local_addr().expect("an address")
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let mut stream = reader.into_inner();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    url
 }
 
 #[test]
@@ -503,13 +474,8 @@ fn relations_between_two_collections() {
     let tag = unique("").replace('-', "_");
     let (authors, books) = (format!("authors_{tag}"), format!("books_{tag}"));
     for name in [&authors, &books] {
-        directus.admin(
-            Method::POST,
-            "/collections",
-            Some(json!({"collection": name, "schema": {}, "meta": {},
-                        "fields": [{"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}}]})),
-            200,
-        );
+        directus.create_collection(json!({"collection": name, "schema": {}, "meta": {},
+            "fields": [{"field": "id", "type": "integer", "schema": {"is_primary_key": true, "has_auto_increment": true}}]}));
     }
     directus.admin(
         Method::POST,
@@ -591,16 +557,6 @@ fn relations_between_two_collections() {
     }
 }
 
-/// Held by the tests that change the schema: Directus rebuilds its schema cache on every change,
-/// and requests that arrive meanwhile may fail ("Failed to get Schema information").
-static SCHEMA: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn schema_lock() -> std::sync::MutexGuard<'static, ()> {
-    SCHEMA
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A collection with an auto-increment `id` and the given extra fields (`[name, type]`); its
 /// name (unique to the run).
 fn collection(directus: &Directus, tag: &str, fields: &[(&str, &str)]) -> String {
@@ -612,12 +568,8 @@ fn collection(directus: &Directus, tag: &str, fields: &[(&str, &str)]) -> String
             .iter()
             .map(|(f, t)| json!({"field": f, "type": t, "schema": {}, "meta": {}})),
     );
-    directus.admin(
-        Method::POST,
-        "/collections",
-        Some(json!({"collection": name, "schema": {}, "meta": {}, "fields": all})),
-        200,
-    );
+    directus
+        .create_collection(json!({"collection": name, "schema": {}, "meta": {}, "fields": all}));
     name
 }
 
@@ -793,7 +745,7 @@ fn create_or_update_creates_then_updates_the_match_and_refuses_a_missing_filter(
     let parameters = json!({
         "collection": products,
         "idFieldname": "id",
-        "filters": {"filter": "={{ JSON.stringify({sku: {_eq: $json.sku}}) }}"},
+        "filters": {"filter": "={{ JSON.stringify({sku: {_eq: $json.sku} }) }}"},
         "data": "={{ JSON.stringify({sku: $json.sku, title: $json.title}) }}",
     });
     let first = ok(run(

@@ -5,7 +5,8 @@
 //!
 //! - the form's own data is valid in the form (Ajv 2020), and `noderun run --dry-run` with the
 //!   page's workflow node and input item (and, once per operation, with the page's command
-//!   line) accepts it and prints the request the page showed (with `files` for an upload);
+//!   line) accepts it and prints the dry run the page showed (computed in the page by noderun's
+//!   planner compiled to WebAssembly, crates/wasm);
 //! - a form sets no value by itself but n8n's own top-level defaults (no collection field the
 //!   user did not type in);
 //! - the fields the form shows are exactly the parameters n8n shows in that state (our
@@ -14,17 +15,19 @@
 //! - every secret is a password input;
 //! - JSON text that is not a JSON object is flagged by the form and refused by noderun alike.
 //!
-//! `scripts/test` installs Chromium and `forms/node_modules` first (`scripts/forms-browser`).
+//! `scripts/test` installs Chromium and `forms/node_modules` and builds the page's planner first
+//! (`scripts/forms-browser`).
 
 mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use noderun_definitions::Registry;
 use noderun_definitions::display::visible_properties;
-use noderun_definitions::model::PropertyType;
+use noderun_definitions::model::{Property, PropertyType};
 use serde_json::{Map, Value, json};
 
 use support::{noderun, parse_lines};
@@ -70,7 +73,7 @@ fn the_embedded_page_is_built_from_the_current_sources() {
     let shipped = std::fs::read_to_string(dir.join("dist/forms.html")).unwrap();
     assert!(
         fresh == shipped,
-        "forms/dist/forms.html is stale: run `node build.mjs` in forms/ and commit it"
+        "forms/dist/forms.html is stale: run scripts/forms-wasm, then `node build.mjs` in forms/, and commit it"
     );
 }
 
@@ -101,20 +104,73 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
     let properties = &directus.description.properties;
     let credentials = work.join("creds.json");
     std::fs::write(&credentials, r#"{"url": "https://directus.example.com"}"#).unwrap();
-    let workflow_node = work.join("node.json");
-    let mut seen = BTreeSet::new();
-    let mut commanded = BTreeSet::new();
-    for case in &cases {
+    let seen: BTreeSet<String> = cases
+        .iter()
+        .map(|case| {
+            format!(
+                "{} {} {}",
+                case["resource"].as_str().unwrap(),
+                case["operation"].as_str().unwrap(),
+                case["mode"].as_str().unwrap()
+            )
+        })
+        .collect();
+    // Each case is a noderun process or two: the cases run on every core.
+    let commanded = Mutex::new(BTreeSet::new());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let case_check = CaseCheck {
+                properties,
+                credentials: &credentials,
+                workflow_node: work.join(format!("node-{t}.json")),
+                commanded: &commanded,
+            };
+            let cases = &cases;
+            scope.spawn(move || {
+                for case in cases.iter().skip(t).step_by(threads) {
+                    case_check.check(case);
+                }
+            });
+        }
+    });
+    let operations: BTreeSet<(&str, &str)> = directus
+        .operations()
+        .iter()
+        .map(|o| (o.resource.as_str(), o.operation.as_str()))
+        .collect();
+    for (resource, operation) in operations {
+        for mode in ["required", "all"] {
+            assert!(
+                seen.contains(&format!("{resource} {operation} {mode}")),
+                "no {mode} case for {resource} {operation}"
+            );
+        }
+    }
+}
+
+/// What checking one case of the browser needs.
+struct CaseCheck<'a> {
+    properties: &'a [Property],
+    credentials: &'a Path,
+    /// This thread's file for the case's workflow node.
+    workflow_node: PathBuf,
+    /// The operations whose command line was run already.
+    commanded: &'a Mutex<BTreeSet<String>>,
+}
+
+impl CaseCheck<'_> {
+    fn check(&self, case: &Value) {
+        let CaseCheck {
+            properties,
+            credentials,
+            workflow_node,
+            commanded,
+        } = self;
         let what = format!(
             "{} {} {} in state {}",
             case["resource"], case["operation"], case["mode"], case["state"]
         );
-        seen.insert(format!(
-            "{} {} {}",
-            case["resource"].as_str().unwrap(),
-            case["operation"].as_str().unwrap(),
-            case["mode"].as_str().unwrap()
-        ));
 
         let state: Map<String, Value> = case["state"].as_object().unwrap().clone();
         // What n8n shows for the form's data (switches it does not hold take their defaults).
@@ -144,7 +200,7 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
                         panic!("{what}: the form data has {name}, which is not shown")
                     });
                 if state.contains_key(name) || p.required {
-                    continue;
+                    return;
                 }
                 if p.kind == PropertyType::Collection {
                     // Only the required fields the driver typed in.
@@ -163,7 +219,7 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
             assert_eq!(secret["type"], "password", "{what}: {secret}");
         }
 
-        std::fs::write(&workflow_node, case["workflowNode"].to_string()).unwrap();
+        std::fs::write(workflow_node, case["workflowNode"].to_string()).unwrap();
         // The input item the page shows (with a sample binary property when the operation
         // uploads one), as the dry run the page describes reads it.
         assert!(case["item"].is_object(), "{what}: the input item");
@@ -198,7 +254,7 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
                 "{what}: {}",
                 run.stderr
             );
-            continue;
+            return;
         }
         assert_eq!(
             case["errors"],
@@ -213,16 +269,13 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         );
         let items = run.items();
         assert_eq!(items.len(), 1, "{what}: {}", run.stdout);
-        assert_eq!(
-            items[0]["json"], case["request"],
-            "{what}: the dry-run request"
-        );
+        assert_eq!(items[0]["json"], case["request"], "{what}: the dry run");
 
         // The command line the page shows means the same (checked once per operation: each
         // run costs a process start).
         let operation = format!("{} {}", case["resource"], case["operation"]);
-        if case["mode"] != "all" || !commanded.insert(operation) {
-            continue;
+        if case["mode"] != "all" || !commanded.lock().unwrap().insert(operation) {
+            return;
         }
         let command = case["command"]
             .as_str()
@@ -245,17 +298,247 @@ fn every_operation_and_switch_state_works_in_headless_chromium() {
         let items = parse_lines(&String::from_utf8(shell.stdout).unwrap());
         assert_eq!(items[0]["json"], case["request"], "{what}: {command}");
     }
-    let operations: BTreeSet<(&str, &str)> = directus
-        .operations()
-        .iter()
-        .map(|o| (o.resource.as_str(), o.operation.as_str()))
-        .collect();
-    for (resource, operation) in operations {
-        for mode in ["required", "all"] {
-            assert!(
-                seen.contains(&format!("{resource} {operation} {mode}")),
-                "no {mode} case for {resource} {operation}"
-            );
-        }
+}
+
+/// What the Directus Trigger's page shows after each step of `forms/test/trigger.mjs`: the form
+/// data, the form's errors, the command line (and what the page shows in its place), the
+/// workflow node n8n imports.
+fn trigger_step(step: &str, form_data: Value, errors: &[&str], command: &[&str]) -> Value {
+    let command = command.join(" \\\n    ");
+    let mut parameters = json!({"pollTimes": {"item": [{"mode": "everyMinute"}]}});
+    parameters
+        .as_object_mut()
+        .unwrap()
+        .extend(form_data.as_object().unwrap().clone());
+    let fields = [
+        "root_collections input",
+        "root_events select multiple",
+        "root_options_fields input",
+        "root_options_filter textarea",
+    ];
+    json!({
+        "step": step,
+        "shown": fields,
+        "formData": form_data,
+        "errors": errors,
+        "workflowNode": {
+            "parameters": parameters,
+            "name": "Directus Trigger",
+            "type": "n8n-nodes-noderun.directusTrigger",
+            "typeVersion": 1,
+            "position": [0, 0],
+            "credentials": {"directusApi": {"id": "1", "name": "Directus API account"}},
+        },
+        "command": command,
+        "commandShown": if errors.is_empty() {
+            command.clone()
+        } else {
+            "none: noderun refuses parameters the form flags".to_string()
+        },
+    })
+}
+
+#[test]
+fn the_trigger_page_draws_its_parameters_in_headless_chromium() {
+    let dir = forms_dir();
+    let work = scratch("trigger");
+    let written = noderun(
+        &["forms", "directusTrigger", "--out", work.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    assert_eq!(
+        written.stderr.trim(),
+        format!(
+            "noderun: wrote {}",
+            work.join("directusTrigger.html").display()
+        )
+    );
+    let page = work.join("directusTrigger.html");
+    let steps = parse_lines(&node(&dir, &["test/trigger.mjs", page.to_str().unwrap()]));
+
+    let all = json!(["create", "update", "delete"]);
+    let two = json!(["create", "update"]);
+    let chosen =
+        json!({"fields": "id,title,author.name", "filter": r#"{"status": {"_eq": "published"}}"#});
+    let quoted =
+        json!({"fields": "id,title,author.name", "filter": r#"{"title": {"_contains": "it's"}}"#});
+    let collections = "articles, directus_users";
+    let no_collection = "collections must have required property 'Collections'";
+    let no_event = ".events must NOT have fewer than 1 items";
+    let expected = [
+        trigger_step(
+            "opened",
+            json!({"events": all}),
+            &[no_collection],
+            &[
+                "noderun trigger directus",
+                "--events create,update,delete",
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "collections",
+            json!({"collections": collections, "events": all}),
+            &[],
+            &[
+                "noderun trigger directus",
+                "--collection articles",
+                "--collection directus_users",
+                "--events create,update,delete",
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "events",
+            json!({"collections": collections, "events": two}),
+            &[],
+            &[
+                "noderun trigger directus",
+                "--collection articles",
+                "--collection directus_users",
+                "--events create,update",
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "options",
+            json!({"collections": collections, "events": two, "options": chosen}),
+            &[],
+            &[
+                "noderun trigger directus",
+                "--collection articles",
+                "--collection directus_users",
+                "--events create,update",
+                "--fields id,title,author.name",
+                r#"--filter '{"status": {"_eq": "published"}}'"#,
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "bad filter",
+            json!({"collections": collections, "events": two,
+                   "options": {"fields": "id,title,author.name", "filter": r#"{"status": "draft",}"#}}),
+            &[".options.filter must be a JSON object (text holding one)"],
+            &[
+                "noderun trigger directus",
+                "--collection articles",
+                "--collection directus_users",
+                "--events create,update",
+                "--fields id,title,author.name",
+                r#"--filter '{"status": "draft",}'"#,
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "no events",
+            json!({"collections": collections, "events": [], "options": quoted}),
+            &[no_event],
+            &[
+                "noderun trigger directus",
+                "--collection articles",
+                "--collection directus_users",
+                "--fields id,title,author.name",
+                r#"--filter '{"title": {"_contains": "it'\''s"}}'"#,
+                "--credentials creds.json",
+            ],
+        ),
+        trigger_step(
+            "no collections",
+            json!({"events": [], "options": quoted}),
+            &[no_collection, no_event],
+            &[
+                "noderun trigger directus",
+                "--fields id,title,author.name",
+                r#"--filter '{"title": {"_contains": "it'\''s"}}'"#,
+                "--credentials creds.json",
+            ],
+        ),
+    ];
+    assert_eq!(steps.len(), expected.len(), "{steps:#?}");
+    for (step, expected) in steps.iter().zip(&expected) {
+        assert_eq!(step, expected);
+    }
+
+    // The page's form is `noderun schema directusTrigger`, and noderun's validator agrees with
+    // the page's on every step (n8n's Poll Times aside, which n8n adds to every polling node).
+    let schema = noderun(&["schema", "directusTrigger"], "");
+    assert_eq!(schema.code, 0, "{}", schema.stderr);
+    let schema: Value = serde_json::from_str(&schema.stdout).unwrap();
+    assert_eq!(schema["$id"], "urn:noderun:directusTrigger");
+    assert_eq!(schema["required"], json!(["collections", "events"]));
+    let registry = Registry::embedded().unwrap();
+    let parameters = registry
+        .node("directusTrigger")
+        .unwrap()
+        .parameters()
+        .unwrap();
+    assert_eq!(parameters.schema, schema);
+    for step in &steps {
+        let mut values = step["workflowNode"]["parameters"].clone();
+        values.as_object_mut().unwrap().remove("pollTimes");
+        assert_eq!(
+            parameters.validate(&values).is_ok(),
+            step["errors"] == json!([]),
+            "{}: {:?}",
+            step["step"],
+            parameters.validate(&values)
+        );
+    }
+
+    // The shell reads the command lines as the words the page meant (`noderun` stands in
+    // for the command: the words it receives are printed).
+    for (step, words) in [
+        (
+            3,
+            vec![
+                "trigger",
+                "directus",
+                "--collection",
+                "articles",
+                "--collection",
+                "directus_users",
+                "--events",
+                "create,update",
+                "--fields",
+                "id,title,author.name",
+                "--filter",
+                r#"{"status": {"_eq": "published"}}"#,
+                "--credentials",
+                "creds.json",
+            ],
+        ),
+        (
+            5,
+            vec![
+                "trigger",
+                "directus",
+                "--collection",
+                "articles",
+                "--collection",
+                "directus_users",
+                "--fields",
+                "id,title,author.name",
+                "--filter",
+                r#"{"title": {"_contains": "it's"}}"#,
+                "--credentials",
+                "creds.json",
+            ],
+        ),
+    ] {
+        let command = steps[step]["command"].as_str().unwrap();
+        let shell = Command::new("sh")
+            .args([
+                "-c",
+                &format!("noderun() {{ printf '%s\\n' \"$@\"; }}\n{command}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(shell.status.success(), "{command}");
+        assert_eq!(
+            String::from_utf8(shell.stdout).unwrap(),
+            words.join("\n") + "\n",
+            "{command}"
+        );
     }
 }

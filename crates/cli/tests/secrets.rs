@@ -232,3 +232,108 @@ fn invocation_runner_and_request_debug_show_no_values() {
         "RequestSpec { method: Post, path: \"http://127.0.0.1:9/auth/refresh\", headers: [\"Authorization\"], body: Some(\"<hidden>\") }"
     );
 }
+
+/// A dry run shows the whole request, headers included, with every secret as `***`: the
+/// credential's token (Authorization), password-type parameters (also in a collection, and the
+/// keys they are sent as inside a raw JSON body), cookies; `--show-secrets` shows them in clear.
+#[test]
+fn dry_runs_hide_every_secret_unless_asked() {
+    let dry_run = |operation: &str, parameters: serde_json::Value, stdin: &str, extra: &[&str]| {
+        let (resource, operation) = operation.split_once(' ').unwrap();
+        let parameters = parameters.to_string();
+        let mut args = vec![
+            "run",
+            "directus",
+            "--resource",
+            resource,
+            "--operation",
+            operation,
+            "--dry-run",
+            "-q",
+            "--parameters",
+            &parameters,
+        ];
+        args.extend(extra);
+        let out = noderun_with_env(
+            &args,
+            &[
+                ("DIRECTUS_URL", "http://127.0.0.1:9"),
+                ("DIRECTUS_TOKEN", ACCESS_TOKEN),
+            ],
+            stdin,
+        );
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{operation}");
+        out.stdout
+    };
+    let login = json!({"email": "={{ $json.email }}", "password": "={{ $json.password }}", "additionalFields": {"otp": "={{ $json.otp }}"}});
+    let item = format!(
+        "{}\n",
+        json!({"email": "a@b.c", "password": PASSWORD, "otp": OTP})
+    );
+    assert_eq!(
+        dry_run("auth login", login.clone(), &item, &[]),
+        "{\"json\":{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/auth/login\",\"headers\":{\"Accept\":\"application/json\",\"Authorization\":\"Bearer ***\",\"Content-Type\":\"application/json\"},\"body\":{\"email\":\"a@b.c\",\"password\":\"***\",\"otp\":\"***\"}},\"pairedItem\":{\"item\":0}}\n"
+    );
+    assert_eq!(
+        dry_run("auth login", login, &item, &["--show-secrets"]),
+        format!(
+            "{{\"json\":{{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/auth/login\",\"headers\":{{\"Accept\":\"application/json\",\"Authorization\":\"Bearer {ACCESS_TOKEN}\",\"Content-Type\":\"application/json\"}},\"body\":{{\"email\":\"a@b.c\",\"password\":\"{PASSWORD}\",\"otp\":\"{OTP}\"}}}},\"pairedItem\":{{\"item\":0}}}}\n"
+        )
+    );
+    // A raw JSON body: the keys the operation's secret parameters are sent as.
+    let raw = json!({"jsonParameters": true, "bodyParametersJson": "={{ JSON.stringify($json) }}"});
+    assert_eq!(
+        dry_run(
+            "users create",
+            raw,
+            &format!(
+                "{}\n",
+                json!({"email": "x@y.z", "password": PASSWORD, "role": null})
+            ),
+            &[]
+        ),
+        "{\"json\":{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/users\",\"headers\":{\"Accept\":\"application/json\",\"Authorization\":\"Bearer ***\",\"Content-Type\":\"application/json\"},\"body\":{\"email\":\"x@y.z\",\"password\":\"***\",\"role\":null}},\"pairedItem\":{\"item\":0}}\n"
+    );
+    // The refresh token as a cookie: its name shown, its value hidden.
+    assert_eq!(
+        dry_run(
+            "auth refreshToken",
+            json!({"refreshToken": "={{ $json.rt }}", "additionalFields": {"mode": "cookie"}}),
+            &format!("{}\n", json!({"rt": REFRESH})),
+            &[]
+        ),
+        "{\"json\":{\"method\":\"POST\",\"url\":\"http://127.0.0.1:9/auth/refresh\",\"headers\":{\"Accept\":\"application/json\",\"Cookie\":\"directus_refresh_token=***\",\"Authorization\":\"Bearer ***\",\"Content-Type\":\"application/json\"},\"body\":{\"mode\":\"cookie\"}},\"pairedItem\":{\"item\":0}}\n"
+    );
+    // A secret in the query string, percent-encoded or not.
+    let token = "a b/c+d";
+    assert_eq!(
+        dry_run(
+            "users verifyEmail",
+            json!({"token": "={{ $json.token }}"}),
+            &format!("{}\n", json!({"token": token})),
+            &[]
+        ),
+        "{\"json\":{\"method\":\"GET\",\"url\":\"http://127.0.0.1:9/users/register/verify-email?token=***\",\"headers\":{\"Accept\":\"application/json\",\"Authorization\":\"Bearer ***\"},\"body\":null},\"pairedItem\":{\"item\":0}}\n"
+    );
+    // --show-secrets is for dry runs only.
+    let out = noderun_with_env(
+        &[
+            "run",
+            "directus",
+            "--resource",
+            "server",
+            "--operation",
+            "ping",
+            "--show-secrets",
+        ],
+        &[("DIRECTUS_URL", "http://127.0.0.1:9")],
+        "{}\n",
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("error: the following required arguments were not provided:\n  --dry-run"),
+        "{}",
+        out.stderr
+    );
+}

@@ -78,6 +78,18 @@ pub struct Directus {
 /// (one per test binary: setting another would invalidate the one the other tests use).
 static STATIC_TOKENS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 
+/// Held around the schema changes of a test binary (its tests run on threads): Directus rebuilds
+/// its schema cache on every change, and requests that arrive meanwhile may fail ("Failed to get
+/// Schema information") or see a schema without the change.
+static SCHEMA: Mutex<()> = Mutex::new(());
+
+/// Takes [`SCHEMA`] (also after a test that held it panicked).
+pub fn schema_lock() -> std::sync::MutexGuard<'static, ()> {
+    SCHEMA
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Directus {
     /// Reads the main server's description from the environment and logs in as the admin.
     ///
@@ -203,6 +215,47 @@ impl Directus {
     /// A request as the admin that must answer `want`; its body.
     pub fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         self.expect(method, path, Some(&self.admin_token), body, want)
+    }
+
+    /// The requests the server logged (its own record, `logs/directus.log` beside the mail
+    /// directory) as `METHOD /path?query` (the query decoded) that `wanted` keeps, in order;
+    /// waits until there are at least `at_least` of them (the log is written as each response
+    /// completes), at most 10 s.
+    pub fn logged_requests(&self, wanted: impl Fn(&str) -> bool, at_least: usize) -> Vec<String> {
+        let log = self
+            .mail_dir
+            .parent()
+            .expect("the mail directory is in the state directory")
+            .join("logs/directus.log");
+        let started = std::time::Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&log)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", log.display()));
+            let requests: Vec<String> = text
+                .lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+                .filter(|entry| entry["msg"] == "request completed")
+                .filter_map(|entry| {
+                    let method = entry["req"]["method"].as_str()?.to_string();
+                    let url =
+                        reqwest::Url::parse(&format!("http://x{}", entry["req"]["url"].as_str()?))
+                            .ok()?;
+                    let query: Vec<String> =
+                        url.query_pairs().map(|(k, v)| format!("{k}={v}")).collect();
+                    let target = if query.is_empty() {
+                        url.path().to_string()
+                    } else {
+                        format!("{}?{}", url.path(), query.join("&"))
+                    };
+                    let request = format!("{method} {target}");
+                    wanted(&request).then_some(request)
+                })
+                .collect();
+            if requests.len() >= at_least || started.elapsed() > Duration::from_secs(10) {
+                return requests;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Logs in (json mode); the response's `data`.
@@ -529,6 +582,16 @@ impl Directus {
             .clone()
     }
 
+    /// Creates a collection (`body` as `POST /collections` takes it, with its fields) and clears
+    /// Directus's system cache after it: a schema read by a concurrent request while the
+    /// collection was being made can leave a cache in which its auto-increment key is a required
+    /// value ("Validation failed for field \"id\". Value is required."). The caller holds
+    /// [`schema_lock`].
+    pub fn create_collection(&self, body: Value) {
+        self.admin(Method::POST, "/collections", Some(body), 200);
+        self.admin(Method::POST, "/utils/cache/clear?system", None, 200);
+    }
+
     /// Waits until Directus's schema cache knows `collection` with `fields` (comma-separated),
     /// clearing the cache between tries (see [`Directus::prepare_tables`] for why).
     ///
@@ -806,7 +869,7 @@ pub fn totp(secret: &str, unix_time: u64) -> String {
     format!("{:06}", code % 1_000_000)
 }
 
-/// The current one-time password, with at least 5 s of its 30 s step left (waits for the next
+/// The current one-time password, with at least 15 s of its 30 s step left (waits for the next
 /// step otherwise), so that it is still valid when the server checks it.
 pub fn current_totp(secret: &str) -> String {
     loop {
@@ -814,7 +877,7 @@ pub fn current_totp(secret: &str) -> String {
             .duration_since(UNIX_EPOCH)
             .expect("a clock after 1970");
         let left = 30.0 - (now.as_secs_f64() % 30.0);
-        if left >= 5.0 {
+        if left >= 15.0 {
             return totp(secret, now.as_secs());
         }
         std::thread::sleep(Duration::from_secs_f64(left + 0.2));
