@@ -1,5 +1,5 @@
 //! Parameters of the Directus node (its `auth` resource) from arbitrary bytes, resolved and
-//! validated for an item without any network: `Runner::new` then `plan().parameters_for`.
+//! validated for an item without any network: `Runner::new` then `plan().for_item`.
 //!
 //! Input: UTF-8 text whose first line is the node's parameters (a JSON object; `resource`
 //! defaults to `auth` when absent) and whose rest, if any, is the item (a JSON value read with
@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for index in [0, 1] {
-        if let Err(failure) = runner.plan().parameters_for(index, &item) {
+        if let Err(failure) = runner.plan().for_item(index, &item) {
             let _ = failure.message();
         }
     }

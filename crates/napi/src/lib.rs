@@ -13,6 +13,10 @@
 //! promise; a failed item stops the run only as the library says, reported in `stopped`.
 //! A run given an execution id can be cancelled from JavaScript ([`cancel`], wired to n8n's
 //! abort signal): no new item starts and the items in flight are aborted.
+//!
+//! [`poll`] is the Directus Trigger's: one read of the change feed (`noderun-trigger`) from the
+//! cursor the node keeps in the workflow's static data, returning the changes as items and the
+//! cursor to keep once n8n has taken them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -124,11 +128,114 @@ pub async fn run(request: Value, execution: Option<u32>) -> Result<Value> {
     Ok(result(batch))
 }
 
-/// Whether noderun evaluates this parameter value itself (`=…` with `{{ }}` in its subset).
-/// The package lets n8n resolve the expressions that it does not (`$('Node')`, `$now`, …).
+/// One poll of the Directus change feed. `request` is `{credentials, parameters: {collections:
+/// [name], events: ["create"|"update"|"delete"], fields?: "a,b", filter?: object|string},
+/// cursor?: Cursor|null, max?: number, manual?: bool}`. Without a cursor the feed starts from
+/// now (no items: the first production poll only places it). `manual` (an editor's test run)
+/// reads the last 100 activity rows and returns the newest change only, leaving the cursor as it
+/// was. Resolves to `{items: [{json}], cursor}`; rejects with the reason (a collection the token
+/// may not read, no read on the activity log, Directus not answering).
+#[napi]
+pub async fn poll(request: Value) -> Result<Value> {
+    let registry = registry()?;
+    let reason = |e: String| Error::from_reason(e);
+    let Value::Object(mut request) = request else {
+        return Err(reason("the request must be an object".into()));
+    };
+    let credentials = match request.remove("credentials") {
+        Some(Value::Object(m)) => m,
+        _ => return Err(reason("'credentials' must be an object".into())),
+    };
+    let parameters = request
+        .remove("parameters")
+        .and_then(|p| p.as_object().cloned())
+        .unwrap_or_default();
+    let list = |key: &str| -> Vec<String> {
+        match parameters.get(key) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let events = list("events").join(",");
+    let events = noderun_trigger::Event::parse_list(if events.is_empty() {
+        "create,update,delete"
+    } else {
+        &events
+    })
+    .map_err(reason)?;
+    let filter = match parameters.get("filter") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() || s.trim() == "{}" => None,
+        Some(Value::String(s)) => Some(
+            serde_json::from_str::<Value>(s)
+                .map_err(|e| reason(format!("Filter is not valid JSON: {e}")))?,
+        ),
+        Some(v @ Value::Object(m)) if !m.is_empty() => Some(v.clone()),
+        Some(_) => None,
+    };
+    let fields = parameters
+        .get("fields")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(String::from);
+    let options = noderun_trigger::Options {
+        collections: list("collections"),
+        events,
+        fields,
+        filter,
+        commit_window: Duration::from_secs(300),
+    };
+    let manual = request.get("manual") == Some(&Value::Bool(true));
+    let cursor = match request.remove("cursor") {
+        Some(v @ Value::Object(_)) if !manual => Some(
+            serde_json::from_value::<noderun_trigger::Cursor>(v).map_err(|e| {
+                reason(format!(
+                    "the saved cursor is not one of the trigger's ({e})"
+                ))
+            })?,
+        ),
+        _ => None,
+    };
+    let max = request
+        .get("max")
+        .and_then(Value::as_u64)
+        .map_or(1000, |m| m.max(1) as usize);
+    let mut feed = noderun_trigger::Feed::open(registry, credentials, options, cursor)
+        .await
+        .map_err(|e| reason(e.to_string()))?;
+    if manual {
+        feed.rewind(100);
+    }
+    let changes = feed
+        .poll(if manual { usize::MAX } else { max })
+        .await
+        .map_err(|e| reason(e.to_string()))?;
+    let items: Vec<Value> = if manual {
+        changes.last().map(|c| c.item.clone()).into_iter().collect()
+    } else {
+        changes.into_iter().map(|c| c.item).collect()
+    };
+    Ok(json!({"items": items, "cursor": feed.cursor(), "warnings": feed.take_warnings()}))
+}
+
+/// Whether noderun evaluates this parameter value itself inside n8n: an expression in the native
+/// subset (`={{ $json.id }}`, `=Bearer {{ … }}`), evaluated strictly per item. The package lets
+/// n8n resolve every other one (`$('Node')`, `$input.all()`, `$now`, …): inside n8n, n8n has
+/// the workflow, the other nodes' items and the execution that they read, which a run of the
+/// addon is not given.
 #[napi]
 pub fn expression_supported(source: String) -> bool {
-    noderun_expression::Template::parse(&source).is_ok()
+    noderun_expression::Template::parse(&source)
+        .is_ok_and(|t| t.evaluator() == noderun_expression::Evaluator::Native)
 }
 
 fn settings(s: &Map<String, Value>) -> Result<Settings> {
