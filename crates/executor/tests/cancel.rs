@@ -85,6 +85,14 @@ async fn requested(server: &MockServer) -> Vec<usize> {
     got
 }
 
+/// Returns once the server has received `n` requests: a case stops its run at a point the
+/// server saw (the items it needs in flight have arrived), never after a guessed time.
+async fn arrived(server: &MockServer, n: usize) {
+    while server.received_requests().await.expect("recording").len() < n {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// The summary without its wall time.
 fn accounting(mut s: Summary) -> Summary {
     s.elapsed = Duration::ZERO;
@@ -96,12 +104,10 @@ async fn a_stop_lets_the_items_in_flight_finish_and_starts_no_other() {
     let server = server(6, |_| Duration::from_millis(300)).await;
     let cancel = Cancel::new();
     let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
-    let stopper = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stopper.stop(Duration::from_secs(30));
+    let (result, ()) = tokio::join!(runner.run_batch(items(6)), async {
+        arrived(&server, 2).await;
+        cancel.stop(Duration::from_secs(30));
     });
-    let result = runner.run_batch(items(6)).await;
     assert_eq!(paired(&result.main), [0, 1]);
     assert_eq!(
         result.main[1].json,
@@ -130,13 +136,12 @@ async fn at_the_deadline_items_in_flight_are_interrupted_and_completed_ones_deli
     .await;
     let cancel = Cancel::new();
     let runner = runner(&server.uri(), 3).with_cancel(cancel.clone());
-    let stopper = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        stopper.stop(Duration::from_millis(200));
-    });
     let started = std::time::Instant::now();
-    let result = runner.run_batch(items(5)).await;
+    // Item 3 starts once item 0 is delivered; item 4 would wait for item 1.
+    let (result, ()) = tokio::join!(runner.run_batch(items(5)), async {
+        arrived(&server, 4).await;
+        cancel.stop(Duration::from_millis(200));
+    });
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "aborted at the deadline"
@@ -161,15 +166,13 @@ async fn abort_shortens_a_stop_and_a_later_stop_does_not_extend_it() {
     let server = server(2, |_| Duration::from_secs(20)).await;
     let cancel = Cancel::new();
     let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
-    let stopper = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        stopper.stop(Duration::from_secs(60));
-        stopper.abort();
-        stopper.stop(Duration::from_secs(60));
-    });
     let started = std::time::Instant::now();
-    let result = runner.run_batch(items(2)).await;
+    let (result, ()) = tokio::join!(runner.run_batch(items(2)), async {
+        arrived(&server, 2).await;
+        cancel.stop(Duration::from_secs(60));
+        cancel.abort();
+        cancel.stop(Duration::from_secs(60));
+    });
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(cancel.is_stopped());
     assert_eq!(result.summary.interrupted, [0, 1]);
@@ -206,19 +209,23 @@ async fn an_input_that_does_not_end_is_left_unread_at_the_deadline() {
     // Two items, then an input that never ends (a producer that went quiet).
     let input = futures::stream::iter(items(2).into_iter().map(Ok::<Item, String>))
         .chain(futures::stream::pending());
-    let stopper = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        stopper.stop(Duration::from_millis(100));
-    });
+    // Stopped once both items are delivered: the run then waits only for the input.
     let mut outputs = Vec::new();
-    let summary = runner
-        .run_stream(input, |o| {
+    let delivered = std::cell::Cell::new(0);
+    let (summary, ()) = tokio::join!(
+        runner.run_stream(input, |o| {
             if let Output::Main(item) = o {
                 outputs.push(item);
+                delivered.set(delivered.get() + 1);
             }
-        })
-        .await;
+        }),
+        async {
+            while delivered.get() < 2 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            cancel.stop(Duration::from_millis(100));
+        }
+    );
     assert_eq!(paired(&outputs), [0, 1]);
     assert_eq!(
         accounting(summary),
