@@ -282,7 +282,8 @@ fn routing_expressions(routing: &Routing, at: &str, push: &mut dyn FnMut(&str, S
     }
 }
 
-/// A keyset pagination names its key or says how to look it up, not both.
+/// A keyset pagination names its key or says how to look it up, not both, and its templates
+/// use what they stand for: `after` the key and the last one, `join` both filters.
 fn keyset_problem(routing: &Routing) -> Option<String> {
     let Some(Pagination::Offset { properties }) = routing.operations.as_ref()?.pagination.as_ref()
     else {
@@ -290,11 +291,45 @@ fn keyset_problem(routing: &Routing) -> Option<String> {
     };
     let keyset = properties.keyset.as_ref()?;
     match (&keyset.key, &keyset.lookup) {
-        (Some(_), None) | (None, Some(_)) => None,
-        (Some(_), Some(_)) => Some("a keyset has either 'key' or 'lookup', not both".into()),
-        (None, None) => {
-            Some("a keyset needs 'key' (the list's key) or 'lookup' (how to learn it)".into())
+        (Some(_), None) | (None, Some(_)) => {}
+        (Some(_), Some(_)) => {
+            return Some("a keyset has either 'key' or 'lookup', not both".into());
         }
+        (None, None) => {
+            return Some(
+                "a keyset needs 'key' (the list's key) or 'lookup' (how to learn it)".into(),
+            );
+        }
+    }
+    [
+        ("after", &keyset.after, ["{key}", "{last}"]),
+        ("join", &keyset.join, ["{filter}", "{after}"]),
+    ]
+    .into_iter()
+    .find_map(|(name, template, needs)| {
+        let missing: Vec<&str> = needs
+            .into_iter()
+            .filter(|n| !mentions(template, n))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "the keyset's '{name}' never uses {}: each of {} stands for a value the filter needs",
+                missing.join(" or "),
+                needs.join(", ")
+            )
+        })
+    })
+}
+
+/// Whether `template` has `placeholder` as a whole string or an object key.
+fn mentions(template: &Value, placeholder: &str) -> bool {
+    match template {
+        Value::String(s) => s == placeholder,
+        Value::Array(items) => items.iter().any(|v| mentions(v, placeholder)),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| k == placeholder || mentions(v, placeholder)),
+        _ => false,
     }
 }
 

@@ -72,7 +72,7 @@ pub const EXTENSIONS: &[Extension] = &[
         parent: "properties",
         key: "keyset",
         place: "an offset pagination's `properties.keyset`",
-        summary: "keyset paging: when the list is sorted by its key (named, or learnt by a `lookup`: requests sent once per run and an expression over their responses), the pages after the first filter on the key (`_gt` the last one) instead of skipping an offset",
+        summary: "keyset paging: when the list is sorted by its key (named, or learnt by a `lookup`: requests sent once per run and an expression over their responses), the pages after the first send the filter its `after` template makes of the last key (joined to the user's by `join`) instead of skipping an offset",
         export: Export::Removed,
     },
     Extension {
@@ -218,7 +218,8 @@ mod tests {
                     "operations": {"pagination": {"type": "offset", "properties": {
                         "limitParameter": "limit", "offsetParameter": "offset", "pageSize": 100,
                         "type": "query", "keyset": {"key": "id", "sortParameter": "sort",
-                        "filterParameter": "filter"}}}}
+                        "filterParameter": "filter", "after": {"{key}": {"_gt": "{last}"}},
+                        "join": {"_and": ["{filter}", "{after}"]}}}}}
                 }
             }]
         }))

@@ -468,9 +468,14 @@ pub struct OffsetPagination {
 /// pagination's (offset 0); when the list is sorted by its key (the request's `sortParameter`
 /// is exactly `key`, ascending; or, with `lookup`, the request has no sort and the lookup found
 /// the key the server orders by, which is then sent as the sort) and the page's entries carry
-/// the key, each next page keeps offset 0 and adds `{"<key>": {"_gt": <last key>}}` to the
-/// request's `filterParameter` (a JSON filter, joined to the user's with `_and`). Otherwise the
+/// the key, each next page keeps offset 0 and sets the request's `filterParameter` (a JSON
+/// filter) to `after`, or to `join` when the request has a filter of its own. Otherwise the
 /// list pages by offset. Exactly one of `key` and `lookup` is given.
+///
+/// `after` and `join` are templates: a string that is exactly `{key}`, `{last}`, `{filter}` or
+/// `{after}` stands for the key's name, the last entry's key, the request's own filter and the
+/// filled `after`; an object key `{key}` for the key's name. For Directus:
+/// `"after": {"{key}": {"_gt": "{last}"}}`, `"join": {"_and": ["{filter}", "{after}"]}`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeysetPagination {
@@ -487,7 +492,12 @@ pub struct KeysetPagination {
     pub sort_parameter: String,
     /// The query parameter holding the list's filter as JSON text, e.g. `filter`.
     pub filter_parameter: String,
-    /// The JSON types of key values the server compares with `_gt` (default both): with
+    /// The filter for the entries after the last one: a template over `{key}` and `{last}`.
+    pub after: Value,
+    /// The filter for the entries after the last one that also match the request's own filter:
+    /// a template over `{filter}` and `{after}`.
+    pub join: Value,
+    /// The JSON types of key values the server compares in `after` (default both): with
     /// `["number"]`, a list whose keys are text (Directus has no `_gt` for UUIDs) pages by
     /// offset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -512,7 +522,7 @@ pub struct KeyLookup {
     pub requests: Vec<RequestOptions>,
     /// The key: an expression over `$response`, the list of the requests' responses
     /// (`{statusCode, body}` each, in order), giving the name of the field the server orders
-    /// the list by when it sends no sort, if that field is a key it compares with `_gt`;
+    /// the list by when it sends no sort, if that field is a key `after` can compare;
     /// `undefined` or `""` otherwise (the list then pages by offset).
     pub key: String,
 }

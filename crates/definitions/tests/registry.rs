@@ -478,7 +478,7 @@ fn a_triggers_command_line_names_its_parameters_and_long_flags() {
 }
 
 #[test]
-fn a_keyset_names_its_key_or_how_to_look_it_up_not_both() {
+fn a_keyset_names_its_key_or_how_to_look_it_up_not_both_and_fills_its_filters() {
     let keyset_of = |v: &mut Value| -> (usize, Map<String, Value>) {
         let at = v["properties"]
             .as_array()
@@ -525,6 +525,19 @@ fn a_keyset_names_its_key_or_how_to_look_it_up_not_both() {
             "directus/items.json",
             &pointer,
             "a keyset needs 'key' (the list's key) or 'lookup' (how to learn it)"
+        )]
+    );
+    let no_last = problems_after("directus/items.json", |v| {
+        let (i, mut keyset) = keyset_of(v);
+        keyset.insert("after".into(), json!({"{key}": {"_gt": 0}}));
+        set(v, i, keyset);
+    });
+    assert_eq!(
+        no_last,
+        [problem(
+            "directus/items.json",
+            &pointer,
+            "the keyset's 'after' never uses {last}: each of {key}, {last} stands for a value the filter needs"
         )]
     );
 }

@@ -8,7 +8,8 @@
 //!   property of the first of them); a page with fewer than `pageSize` items is the last.
 //! - **keyset** (noderun's extension of the offset pagination, [`KeysetPagination`]): when the
 //!   request is sorted by the list's key, the pages after the first keep offset 0 and filter
-//!   on `key > last key received` (joined to the user's filter with `_and`), so that rows
+//!   on the entries after the last key received (the definition's `after` template, joined to
+//!   the user's filter by its `join` template), so that rows
 //!   inserted or deleted while the list is read neither shift nor repeat entries, and the
 //!   server does not walk the skipped rows again for each page. Any other sort, or entries
 //!   without the key (grouped, or Fields leaving it out), page by offset. A list whose key the
@@ -466,18 +467,44 @@ fn user_filter(draft: &RequestDraft, k: &KeysetPagination) -> Option<Map<String,
     }
 }
 
-/// The request for the entries after `last`: offset 0, and `{key: {_gt: last}}` joined to the
-/// user's filter with `_and`, as JSON text.
+/// The request for the entries after `last`: offset 0, and the keyset's `after` filter (joined
+/// to the user's filter by `join`), as JSON text.
 fn after_key(draft: &mut RequestDraft, k: &KeysetPagination, key: &str, last: &Value) {
-    let after = serde_json::json!({ key: {"_gt": last} });
+    let key = Value::String(key.to_string());
+    let after = fill(&k.after, &[("{key}", &key), ("{last}", last)]);
     let filter = match user_filter(draft, k) {
-        Some(user) if !user.is_empty() => serde_json::json!({"_and": [user, after]}),
+        Some(user) if !user.is_empty() => fill(
+            &k.join,
+            &[("{filter}", &Value::Object(user)), ("{after}", &after)],
+        ),
         _ => after,
     };
     draft.qs.insert(
         k.filter_parameter.clone(),
         Value::String(filter.to_string()),
     );
+}
+
+/// `template` with each string that is exactly a placeholder of `values` replaced by its value,
+/// and each object key that is a placeholder of a text value (`{key}`) by that text.
+fn fill(template: &Value, values: &[(&str, &Value)]) -> Value {
+    let value_of = |s: &str| values.iter().find(|(p, _)| *p == s).map(|(_, v)| *v);
+    match template {
+        Value::String(s) => value_of(s).cloned().unwrap_or_else(|| template.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill(v, values)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let k = match value_of(k) {
+                        Some(Value::String(name)) => name.clone(),
+                        _ => k.clone(),
+                    };
+                    (k, fill(v, values))
+                })
+                .collect(),
+        ),
+        _ => template.clone(),
+    }
 }
 
 /// Where the offset pagination puts its parameters.
