@@ -461,7 +461,7 @@ pub struct OffsetPagination {
     /// paging. When the request is sorted by `key`, the pages after the first ask for the
     /// entries whose key is greater than the last one received instead of skipping an offset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keyset: Option<KeysetPagination>,
+    pub keyset: Option<Box<KeysetPagination>>,
 }
 
 /// Keyset paging of an `offset` pagination (noderun). The first page is the offset

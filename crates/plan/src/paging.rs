@@ -111,7 +111,7 @@ impl<'a> Pages<'a> {
         let mode = match pagination {
             Some(PaginationPlan::Offset(p, lookup)) => {
                 let page_size = paging.page_size.unwrap_or(p.page_size).max(1);
-                let keyset = match (&p.keyset, lookup) {
+                let keyset = match (p.keyset.as_deref(), lookup) {
                     (Some(_), _) if paging.offset_only || p.kind != SendType::Query => Keyset::Off,
                     (Some(k), Some(lookup)) if looks_up(&draft, k, lookup, &scope)? => {
                         Keyset::Lookup(k, lookup, None)
