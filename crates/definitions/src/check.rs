@@ -321,14 +321,15 @@ fn keyset_problem(routing: &Routing) -> Option<String> {
     })
 }
 
-/// Whether `template` has `placeholder` as a whole string or an object key.
+/// Whether `template` has `placeholder` where it is filled: as a whole string, or, for `{key}`
+/// (the one that stands for a text), as an object key.
 fn mentions(template: &Value, placeholder: &str) -> bool {
     match template {
         Value::String(s) => s == placeholder,
         Value::Array(items) => items.iter().any(|v| mentions(v, placeholder)),
         Value::Object(m) => m
             .iter()
-            .any(|(k, v)| k == placeholder || mentions(v, placeholder)),
+            .any(|(k, v)| (placeholder == "{key}" && k == placeholder) || mentions(v, placeholder)),
         _ => false,
     }
 }
