@@ -14,11 +14,10 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::directus::{Directus, unique, unique_email};
+use support::directus::{Directus, schema_lock, unique, unique_email};
 use support::{Out, assert_output, error_item, keys, run_directus};
 
 const SUCCESS: &str = r#"{"json":{"success":true},"pairedItem":{"item":0}}"#;
@@ -140,32 +139,23 @@ fn text(value: &Value) -> String {
         .to_string()
 }
 
-/// Schema changes one at a time: Directus on SQLite rebuilds its schema cache after each, and
-/// parallel ones on a busy machine may fail with 500.
-static SCHEMA_CHANGES: Mutex<()> = Mutex::new(());
-
 /// A new collection (auto-increment `id`, string `title`), with content versioning when asked,
 /// and items with the given titles (ids 1, 2, ...). Returns its name.
 fn collection(directus: &Directus, tag: &str, versioning: bool, titles: &[&str]) -> String {
     let name = format!("e2e_{tag}_{}", unique("").replace('-', "_"));
     {
-        let _one_at_a_time = SCHEMA_CHANGES.lock().unwrap_or_else(|e| e.into_inner());
-        directus.admin(
-            Method::POST,
-            "/collections?fields=collection",
-            Some(json!({
-                "collection": name,
-                "meta": {"versioning": versioning, "note": "noderun e2e"},
-                "schema": {},
-                "fields": [
-                    {"field": "id", "type": "integer", "meta": {"hidden": true},
-                     "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                    {"field": "title", "type": "string", "meta": {"interface": "input"},
-                     "schema": {"max_length": 200}},
-                ],
-            })),
-            200,
-        );
+        let _schema = schema_lock();
+        directus.create_collection(json!({
+            "collection": name,
+            "meta": {"versioning": versioning, "note": "noderun e2e"},
+            "schema": {},
+            "fields": [
+                {"field": "id", "type": "integer", "meta": {"hidden": true},
+                 "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                {"field": "title", "type": "string", "meta": {"interface": "input"},
+                 "schema": {"max_length": 200}},
+            ],
+        }));
     }
     for title in titles {
         directus.admin(
@@ -392,7 +382,7 @@ fn a_schema_snapshot_of_one_server_diffed_and_applied_to_a_fresh_second_one() {
     let articles = collection(&first, "schema", true, &[]);
     let own = collection(&second, "second_only", false, &[]);
     {
-        let _one_at_a_time = SCHEMA_CHANGES.lock().unwrap_or_else(|e| e.into_inner());
+        let _schema = schema_lock();
         first.admin(
             Method::POST,
             &format!("/fields/{articles}?fields=field"),

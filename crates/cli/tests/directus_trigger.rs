@@ -5,6 +5,8 @@
 //! (`--no-websocket`). Every test writes through Directus's REST API (or `noderun run`), waits
 //! for the items and asserts them exactly (timestamps and user ids by placeholder).
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,12 +15,15 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::directus::{key_probe, key_probe_settled};
 
 const BIN: &str = env!("CARGO_BIN_EXE_noderun");
 
 /// A Directus of the suite, as its admin with a static token set by this test binary.
 struct Server {
     url: String,
+    /// The PostgreSQL server (NODERUN_TEST_DIRECTUS_PG_URL), else SQLite.
+    postgres: bool,
     token: String,
     user: String,
     runtime: tokio::runtime::Runtime,
@@ -61,6 +66,7 @@ impl Server {
             .unwrap();
         let mut s = Server {
             url: var(url_variable).trim_end_matches('/').to_string(),
+            postgres: url_variable == "NODERUN_TEST_DIRECTUS_PG_URL",
             token: String::new(),
             user: String::new(),
             runtime,
@@ -98,6 +104,19 @@ impl Server {
     }
 
     fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
+        let (status, value) = self.request(method.clone(), path, token, body);
+        assert!(status < 300, "{method} {path} answered {status}: {value}");
+        value
+    }
+
+    /// One request; its status and its body (`Null` when not JSON).
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.url);
         self.runtime.block_on(async {
             let mut r = self.http.request(method.clone(), &url);
@@ -113,9 +132,10 @@ impl Server {
                 .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
             let status = response.status().as_u16();
             let bytes = response.bytes().await.unwrap();
-            let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            assert!(status < 300, "{method} {path} answered {status}: {value}");
-            value
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
         })
     }
 
@@ -138,17 +158,29 @@ impl Server {
                     {"field": "title", "type": "string"}]})),
         );
         // Directus answers from a schema cache that a concurrent schema change (another test's
-        // collection) may have filled just before this collection existed, and keeps it until
-        // the next change: until the admin's permissions (read by the trigger at start) show
-        // the collection, clear Directus's system cache
+        // collection) may have filled while this collection was being made, and keeps it until
+        // the next change: until the cache knows the collection (the admin's permissions, read
+        // by the trigger at start, list it) and, on SQLite, its auto-increment key (see
+        // support::directus::key_probe: on PostgreSQL its rolled-back row would take a key from
+        // the sequence, and the inspector reads the key with its column), clear the system cache
+        let path = format!("/items/{name}");
         let t0 = Instant::now();
-        while self.admin(Method::GET, "/permissions/me", None)["data"]
-            .get(&name)
-            .is_none()
-        {
+        loop {
+            let (known, answer) = if self.postgres {
+                let permissions = self.admin(Method::GET, "/permissions/me", None);
+                (permissions["data"].get(&name).is_some(), permissions)
+            } else {
+                let (status, answer) =
+                    self.request(Method::POST, &path, Some(&self.token), Some(key_probe()));
+                (key_probe_settled(status, &answer), json!([status, answer]))
+            };
+            if known {
+                break;
+            }
             assert!(
                 t0.elapsed() < Duration::from_secs(30),
-                "collection {name}: created, but GET /permissions/me still does not list it after 30 s"
+                "collection {name}: created, but Directus's schema cache still does not know it \
+                 after 30 s: {answer}"
             );
             self.admin(Method::POST, "/utils/cache/clear?system=true", None);
             std::thread::sleep(Duration::from_millis(100));
@@ -766,6 +798,7 @@ fn concurrent(server: &str, websocket: bool) {
         let c2 = c.clone();
         let s2 = Server {
             url: s.url.clone(),
+            postgres: s.postgres,
             token: s.token.clone(),
             user: s.user.clone(),
             runtime: tokio::runtime::Builder::new_current_thread()
