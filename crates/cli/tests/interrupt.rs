@@ -9,52 +9,81 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// What the server saw: per item, requests received and answers written.
+use noderun_testkit::{Reply, Request};
+use serde_json::json;
+
+/// What the server saw, per item: requests received and answered.
 #[derive(Default)]
 struct Log {
     received: BTreeMap<usize, usize>,
     answered: BTreeMap<usize, usize>,
 }
 
+impl Log {
+    fn of(log: &noderun_testkit::Log) -> Log {
+        let mut items = Log::default();
+        for request in &log.received {
+            *items.received.entry(item(request).0).or_default() += 1;
+        }
+        for &number in &log.answered {
+            *items
+                .answered
+                .entry(item(&log.received[number]).0)
+                .or_default() += 1;
+        }
+        items
+    }
+}
+
+/// The item of a request and whether it succeeds: its refresh token is `t<i>` (succeeds) or
+/// `f<i>` (fails).
+fn item(request: &Request) -> (usize, bool) {
+    let body = request.json();
+    let token = body["refresh_token"].as_str().expect("a token");
+    let index = token[1..].parse().expect("t<i> or f<i>");
+    (index, token.starts_with('t'))
+}
+
+/// The test kit's scriptable server, answering refreshes.
 struct Server {
     url: String,
-    log: Arc<(Mutex<Log>, Condvar)>,
+    kit: noderun_testkit::Server,
 }
 
 impl Server {
-    /// A server answering item `i` after `delay(i)`.
+    /// A server answering item `i` after `delay(i)`: `t<i>` with its tokens, `f<i>` with a
+    /// Directus error.
     fn start(delay: impl Fn(usize) -> Duration + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let log: Arc<(Mutex<Log>, Condvar)> = Arc::default();
-        let delay = Arc::new(delay);
-        let shared = log.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (log, delay) = (shared.clone(), delay.clone());
-                std::thread::spawn(move || serve(stream, &log, &*delay));
-            }
+        let kit = noderun_testkit::Server::start(move |request| {
+            let (index, succeeds) = item(request);
+            let reply = if succeeds {
+                Reply::json(
+                    "200 OK",
+                    &json!({"data": {"access_token": format!("a{index}"),
+                                     "refresh_token": format!("r{index}"), "expires": 900000}}),
+                )
+            } else {
+                Reply::json(
+                    "500 Internal Server Error",
+                    &json!({"errors": [{"message": "boom",
+                                        "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}),
+                )
+            };
+            reply.after(delay(index))
         });
-        Server { url, log }
+        Server {
+            url: kit.url().to_string(),
+            kit,
+        }
     }
 
     /// Waits (at most 10 s) until `done` holds for the log.
     fn wait_for(&self, what: &str, done: impl Fn(&Log) -> bool) {
-        let (lock, changed) = &*self.log;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut log = lock.lock().unwrap();
-        while !done(&log) {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .unwrap_or_else(|| panic!("the server never saw {what}"));
-            log = changed.wait_timeout(log, left).unwrap().0;
-        }
+        self.kit.wait_for(what, |log| done(&Log::of(log)));
     }
 
     fn wait_received(&self, items: &[usize]) {
@@ -64,75 +93,11 @@ impl Server {
     }
 
     fn received(&self) -> BTreeMap<usize, usize> {
-        self.log.0.lock().unwrap().received.clone()
+        Log::of(&self.kit.log()).received
     }
 
     fn answered(&self) -> Vec<usize> {
-        self.log
-            .0
-            .lock()
-            .unwrap()
-            .answered
-            .keys()
-            .copied()
-            .collect()
-    }
-}
-
-/// One connection: HTTP/1.1 requests, kept alive, each answered after its item's delay.
-fn serve(stream: TcpStream, log: &(Mutex<Log>, Condvar), delay: &dyn Fn(usize) -> Duration) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut writer = stream;
-    loop {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = v.trim().parse().expect("a length");
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
-        // `t<i>` succeeds, `f<i>` fails with a Directus error.
-        let token = body["refresh_token"].as_str().expect("a token");
-        let index: usize = token[1..].parse().expect("t<i> or f<i>");
-        let (lock, changed) = log;
-        *lock.lock().unwrap().received.entry(index).or_default() += 1;
-        changed.notify_all();
-        std::thread::sleep(delay(index));
-        let (status, answer) = if token.starts_with('f') {
-            (
-                "500 Internal Server Error",
-                r#"{"errors":[{"message":"boom","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#
-                    .to_string(),
-            )
-        } else {
-            (
-                "200 OK",
-                format!(
-                    r#"{{"data":{{"access_token":"a{index}","refresh_token":"r{index}","expires":900000}}}}"#
-                ),
-            )
-        };
-        let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
-        // Recorded before the client can see the answer, so that it is there once noderun is.
-        *lock.lock().unwrap().answered.entry(index).or_default() += 1;
-        changed.notify_all();
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
+        Log::of(&self.kit.log()).answered.into_keys().collect()
     }
 }
 

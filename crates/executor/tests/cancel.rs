@@ -1,8 +1,8 @@
 //! Cancelling runs (`Cancel`) and skipping items done earlier (`Runner::skipping`): which items
 //! run, which outputs are delivered, and the exact accounting in `Summary`.
 //!
-//! Items are refreshes of `rt-<i>` against a wiremock server on 127.0.0.1 whose answer to each
-//! item is delayed as the case needs.
+//! Items are refreshes of `rt-<i>` against the test kit's server on 127.0.0.1, whose answer to
+//! each item is delayed as the case needs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +10,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use noderun_definitions::Registry;
 use noderun_executor::{Cancel, Invocation, Item, Output, Runner, Settings, Summary};
-use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use noderun_testkit::{Reply, Request, Server};
+use serde_json::json;
 
 fn runner(url: &str, concurrency: usize) -> Runner {
     Runner::new(
@@ -39,24 +38,23 @@ fn items(n: usize) -> Vec<Item> {
         .collect()
 }
 
+/// The item index of a request (its refresh token is `rt-<i>`).
+fn index(request: &Request) -> usize {
+    request.json()["refresh_token"].as_str().expect("a token")[3..]
+        .parse()
+        .expect("an index")
+}
+
 /// A server answering item `i` after `delay(i)`.
-async fn server(n: usize, delay: impl Fn(usize) -> Duration) -> MockServer {
-    let server = MockServer::start().await;
-    for i in 0..n {
-        Mock::given(method("POST"))
-            .and(path("/auth/refresh"))
-            .and(body_partial_json(
-                json!({ "refresh_token": format!("rt-{i}") }),
-            ))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"data": {"refresh_token": format!("refresh-{i}")}}))
-                    .set_delay(delay(i)),
-            )
-            .mount(&server)
-            .await;
-    }
-    server
+fn server(delay: impl Fn(usize) -> Duration + Send + Sync + 'static) -> Server {
+    Server::start(move |request| {
+        let i = index(request);
+        Reply::json(
+            "200 OK",
+            &json!({"data": {"refresh_token": format!("refresh-{i}")}}),
+        )
+        .after(delay(i))
+    })
 }
 
 /// The input indices of the outputs.
@@ -68,29 +66,21 @@ fn paired(outputs: &[Item]) -> Vec<usize> {
 }
 
 /// The indices the server was asked for, sorted.
-async fn requested(server: &MockServer) -> Vec<usize> {
-    let mut got: Vec<usize> = server
-        .received_requests()
-        .await
-        .expect("recording")
-        .iter()
-        .map(|r| {
-            let body: Value = serde_json::from_slice(&r.body).expect("JSON body");
-            body["refresh_token"].as_str().expect("a token")[3..]
-                .parse()
-                .expect("an index")
-        })
-        .collect();
+fn requested(server: &Server) -> Vec<usize> {
+    let mut got: Vec<usize> = server.log().received.iter().map(index).collect();
     got.sort_unstable();
     got
 }
 
 /// Returns once the server has received `n` requests: a case stops its run at a point the
 /// server saw (the items it needs in flight have arrived), never after a guessed time.
-async fn arrived(server: &MockServer, n: usize) {
-    while server.received_requests().await.expect("recording").len() < n {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+async fn arrived(server: &Server, n: usize) {
+    let server = server.clone();
+    tokio::task::spawn_blocking(move || {
+        server.wait_for(&format!("{n} requests"), |log| log.received.len() >= n);
+    })
+    .await
+    .expect("the wait ends");
 }
 
 /// The summary without its wall time.
@@ -101,9 +91,9 @@ fn accounting(mut s: Summary) -> Summary {
 
 #[tokio::test]
 async fn a_stop_lets_the_items_in_flight_finish_and_starts_no_other() {
-    let server = server(6, |_| Duration::from_millis(300)).await;
+    let server = server(|_| Duration::from_millis(300));
     let cancel = Cancel::new();
-    let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
+    let runner = runner(server.url(), 2).with_cancel(cancel.clone());
     let (result, ()) = tokio::join!(runner.run_batch(items(6)), async {
         arrived(&server, 2).await;
         cancel.stop(Duration::from_secs(30));
@@ -123,19 +113,18 @@ async fn a_stop_lets_the_items_in_flight_finish_and_starts_no_other() {
             ..Summary::default()
         }
     );
-    assert_eq!(requested(&server).await, [0, 1]);
+    assert_eq!(requested(&server), [0, 1]);
 }
 
 #[tokio::test]
 async fn at_the_deadline_items_in_flight_are_interrupted_and_completed_ones_delivered() {
     // Item 1 is slow, item 2 answers at once: at the deadline 2 has completed, 1 has not.
-    let server = server(5, |i| match i {
+    let server = server(|i| match i {
         1 | 3 => Duration::from_secs(20),
         _ => Duration::ZERO,
-    })
-    .await;
+    });
     let cancel = Cancel::new();
-    let runner = runner(&server.uri(), 3).with_cancel(cancel.clone());
+    let runner = runner(server.url(), 3).with_cancel(cancel.clone());
     let started = std::time::Instant::now();
     // Item 3 starts once item 0 is delivered; item 4 would wait for item 1.
     let (result, ()) = tokio::join!(runner.run_batch(items(5)), async {
@@ -158,14 +147,14 @@ async fn at_the_deadline_items_in_flight_are_interrupted_and_completed_ones_deli
             ..Summary::default()
         }
     );
-    assert_eq!(requested(&server).await, [0, 1, 2, 3]);
+    assert_eq!(requested(&server), [0, 1, 2, 3]);
 }
 
 #[tokio::test]
 async fn abort_shortens_a_stop_and_a_later_stop_does_not_extend_it() {
-    let server = server(2, |_| Duration::from_secs(20)).await;
+    let server = server(|_| Duration::from_secs(20));
     let cancel = Cancel::new();
-    let runner = runner(&server.uri(), 2).with_cancel(cancel.clone());
+    let runner = runner(server.url(), 2).with_cancel(cancel.clone());
     let started = std::time::Instant::now();
     let (result, ()) = tokio::join!(runner.run_batch(items(2)), async {
         arrived(&server, 2).await;
@@ -181,10 +170,10 @@ async fn abort_shortens_a_stop_and_a_later_stop_does_not_extend_it() {
 
 #[tokio::test]
 async fn a_run_with_a_stopped_signal_runs_nothing_and_counts_everything() {
-    let server = server(3, |_| Duration::ZERO).await;
+    let server = server(|_| Duration::ZERO);
     let cancel = Cancel::new();
     cancel.stop(Duration::from_secs(1));
-    let result = runner(&server.uri(), 1)
+    let result = runner(server.url(), 1)
         .with_cancel(cancel)
         .run_batch(items(3))
         .await;
@@ -198,14 +187,14 @@ async fn a_run_with_a_stopped_signal_runs_nothing_and_counts_everything() {
             ..Summary::default()
         }
     );
-    assert_eq!(requested(&server).await, Vec::<usize>::new());
+    assert_eq!(requested(&server), Vec::<usize>::new());
 }
 
 #[tokio::test]
 async fn an_input_that_does_not_end_is_left_unread_at_the_deadline() {
-    let server = server(2, |_| Duration::ZERO).await;
+    let server = server(|_| Duration::ZERO);
     let cancel = Cancel::new();
-    let runner = runner(&server.uri(), 1).with_cancel(cancel.clone());
+    let runner = runner(server.url(), 1).with_cancel(cancel.clone());
     // Two items, then an input that never ends (a producer that went quiet).
     let input = futures::stream::iter(items(2).into_iter().map(Ok::<Item, String>))
         .chain(futures::stream::pending());
@@ -241,8 +230,8 @@ async fn an_input_that_does_not_end_is_left_unread_at_the_deadline() {
 
 #[tokio::test]
 async fn skipped_items_are_not_sent_and_the_others_keep_their_index() {
-    let server = server(5, |_| Duration::ZERO).await;
-    let result = runner(&server.uri(), 2)
+    let server = server(|_| Duration::ZERO);
+    let result = runner(server.url(), 2)
         .skipping([1, 3])
         .run_batch(items(5))
         .await;
@@ -260,13 +249,13 @@ async fn skipped_items_are_not_sent_and_the_others_keep_their_index() {
             ..Summary::default()
         }
     );
-    assert_eq!(requested(&server).await, [0, 2, 4]);
+    assert_eq!(requested(&server), [0, 2, 4]);
 }
 
 #[tokio::test]
 async fn a_signal_that_never_fires_changes_nothing() {
-    let server = server(4, |i| Duration::from_millis(40 * (4 - i as u64))).await;
-    let result = runner(&server.uri(), 4)
+    let server = server(|i| Duration::from_millis(40 * (4 - i as u64)));
+    let result = runner(server.url(), 4)
         .with_cancel(Cancel::new())
         .run_batch(items(4))
         .await;

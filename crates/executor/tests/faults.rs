@@ -4,22 +4,21 @@
 //!
 //! Every server binds to a loopback address (127.0.0.1, or 127.0.0.2 for the "other host" of the
 //! redirect case); nothing here reaches the network. Status, body and delay faults come from
-//! wiremock; connection-level faults (resets, stalled bodies, full accept queues) from small
-//! hand-written servers on tokio's `TcpListener`.
+//! wiremock; bytes that are not a proper response, resets and stalled bodies from the test kit's
+//! scriptable server (`noderun-testkit`); a full accept queue from a `listen(0)` socket.
 //!
 //! Most cases fault only the middle one of three items, so one run shows both sides: with
 //! continue-on-fail every item gives exactly one output, in input order, with its `pairedItem`;
 //! without it the run stops at item 1 with item 0's output kept and item 2 not run.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use noderun_definitions::Registry;
 use noderun_executor::{FailureKind, Invocation, Item, Runner, Settings};
+use noderun_testkit::{After, Reply, Request};
 use serde_json::{Map, Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -98,14 +97,14 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 /// A server and a way to count the requests it received.
 enum Server {
     Mock(MockServer),
-    Raw { url: String, hits: Arc<AtomicUsize> },
+    Kit(noderun_testkit::Server),
 }
 
 impl Server {
     fn url(&self) -> String {
         match self {
             Server::Mock(m) => m.uri(),
-            Server::Raw { url, .. } => url.clone(),
+            Server::Kit(k) => k.url().to_string(),
         }
     }
 
@@ -116,7 +115,7 @@ impl Server {
     async fn hits(&self) -> usize {
         match self {
             Server::Mock(m) => m.received_requests().await.map_or(0, |r| r.len()),
-            Server::Raw { hits, .. } => hits.load(Ordering::SeqCst),
+            Server::Kit(k) => k.hits(),
         }
     }
 }
@@ -142,17 +141,6 @@ async fn mock_with_fault(fault: ResponseTemplate) -> Server {
     Server::Mock(server)
 }
 
-/// What a hand-written server does with one request (one request per connection).
-#[derive(Clone)]
-enum Raw {
-    /// Write these bytes, then close normally.
-    Respond(Vec<u8>),
-    /// Write these bytes, then reset the connection (RST, not FIN).
-    Reset(Vec<u8>),
-    /// Write these bytes, then keep the connection open without writing more.
-    Stall(Vec<u8>),
-}
-
 fn http_response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     let mut out = format!(
         "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -171,35 +159,9 @@ fn ok_response(i: usize) -> Vec<u8> {
     )
 }
 
-/// Reads one request (headers and a Content-Length body); gives the item index found in the
-/// body (`rt-<i>`), if any.
-async fn read_request(stream: &mut TcpStream) -> Option<usize> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let header_end = loop {
-        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).to_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < header_end + length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[header_end..]);
+/// The item index found in a request's body (`rt-<i>`), if any.
+fn index_of(request: &Request) -> Option<usize> {
+    let body = String::from_utf8_lossy(&request.body);
     let at = body.find("\"rt-")? + 4;
     body[at..]
         .chars()
@@ -209,53 +171,16 @@ async fn read_request(stream: &mut TcpStream) -> Option<usize> {
         .ok()
 }
 
-/// A hand-written HTTP server on 127.0.0.1: `behave` decides, from the item index in the
-/// request, what to do.
-async fn raw_server(behave: impl Fn(Option<usize>) -> Raw + Send + Sync + 'static) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let behave = Arc::new(behave);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let behave = behave.clone();
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let index = read_request(&mut stream).await;
-                counter.fetch_add(1, Ordering::SeqCst);
-                match behave(index) {
-                    Raw::Respond(bytes) => {
-                        let _ = stream.write_all(&bytes).await;
-                        let _ = stream.shutdown().await;
-                    }
-                    Raw::Reset(bytes) => {
-                        let _ = stream.write_all(&bytes).await;
-                        let _ = stream.flush().await;
-                        // Let the partial response reach the client before the RST.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        let _ = stream.set_zero_linger();
-                        drop(stream);
-                    }
-                    Raw::Stall(bytes) => {
-                        let _ = stream.write_all(&bytes).await;
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    }
-                }
-            });
-        }
-    });
-    Server::Raw { url, hits }
-}
-
-/// A hand-written server answering items 0 and 2 properly and item 1 with `fault`.
-async fn raw_with_fault(fault: Raw) -> Server {
-    raw_server(move |index| match index {
-        Some(1) => fault.clone(),
-        Some(i) => Raw::Respond(ok_response(i)),
-        None => Raw::Respond(http_response("400 Bad Request", "", b"")),
-    })
-    .await
+/// The test kit's server answering items 0 and 2 properly and item 1 with `fault`, one request
+/// per connection.
+fn raw_with_fault(fault: Reply) -> Server {
+    Server::Kit(noderun_testkit::Server::start(
+        move |request| match index_of(request) {
+            Some(1) => fault.clone(),
+            Some(i) => Reply::bytes(ok_response(i)),
+            None => Reply::bytes(http_response("400 Bad Request", "", b"")),
+        },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,7 +293,7 @@ async fn connection_refused() {
 #[tokio::test]
 async fn connection_reset_mid_response() {
     let partial = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"data\":{\"acc".to_vec();
-    let server = raw_with_fault(Raw::Reset(partial)).await;
+    let server = raw_with_fault(Reply::bytes(partial).then(After::Reset));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -383,7 +308,7 @@ async fn connection_reset_mid_response() {
 
 #[tokio::test]
 async fn connection_reset_before_any_response() {
-    let server = raw_with_fault(Raw::Reset(Vec::new())).await;
+    let server = raw_with_fault(Reply::bytes(Vec::new()).then(After::Reset));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -400,7 +325,7 @@ async fn connection_reset_before_any_response() {
 async fn connection_closed_before_the_body_is_complete() {
     // A clean FIN after part of the body: the Content-Length promised more.
     let partial = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"data\":{\"acc".to_vec();
-    let server = raw_with_fault(Raw::Respond(partial)).await;
+    let server = raw_with_fault(Reply::bytes(partial));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -451,7 +376,7 @@ async fn connect_timeout() {
 async fn slow_body_past_the_request_timeout() {
     // Headers and the start of the body at once, then nothing.
     let partial = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"data\":{\"acc".to_vec();
-    let server = raw_with_fault(Raw::Stall(partial)).await;
+    let server = raw_with_fault(Reply::bytes(partial).then(After::Stall));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -751,7 +676,7 @@ async fn chunked_body_over_the_size_limit() {
         response.extend_from_slice(format!("200\r\n{}\r\n", "x".repeat(512)).as_bytes());
     }
     response.extend_from_slice(b"0\r\n\r\n");
-    let server = raw_with_fault(Raw::Respond(response)).await;
+    let server = raw_with_fault(Reply::bytes(response));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -997,7 +922,7 @@ async fn a_retry_that_succeeds_gives_the_success_only() {
 #[tokio::test]
 async fn network_failures_are_retried_too() {
     // The reset item is tried max_tries times; the others once each.
-    let server = raw_with_fault(Raw::Reset(Vec::new())).await;
+    let server = raw_with_fault(Reply::bytes(Vec::new()).then(After::Reset));
     let result = runner(&server.url(), retrying(3).continue_on_fail(true))
         .run_batch(items(3))
         .await;

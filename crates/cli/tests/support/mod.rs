@@ -7,8 +7,7 @@
 pub mod directus;
 pub mod recording;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
@@ -161,29 +160,11 @@ pub fn error_item(index: usize, message: &str, status: u16, code: &str) -> Value
     })
 }
 
-/// Serves `body` with `content_type` on 127.0.0.1 to every GET, from a thread of its own; the
+/// Serves `body` with `content_type` on 127.0.0.1 to every request (the test kit's server); the
 /// URL of the file.
 pub fn serve(body: Vec<u8>, content_type: &'static str, name: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let url = format!(
-        "http://{}/{name}",
-        listener.local_addr().expect("an address")
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let mut stream = reader.into_inner();
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
+    let server = noderun_testkit::Server::start(move |_| {
+        noderun_testkit::Reply::new("200 OK", content_type, &body)
     });
-    url
+    format!("{}/{name}", server.url())
 }
