@@ -62,13 +62,13 @@ impl Server {
             let (index, succeeds) = item(request);
             let reply = if succeeds {
                 Reply::json(
-                    "200 OK",
+                    200,
                     &json!({"data": {"access_token": format!("a{index}"),
                                      "refresh_token": format!("r{index}"), "expires": 900000}}),
                 )
             } else {
                 Reply::json(
-                    "500 Internal Server Error",
+                    500,
                     &json!({"errors": [{"message": "boom",
                                         "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}),
                 )

@@ -50,7 +50,7 @@ fn server(delay: impl Fn(usize) -> Duration + Send + Sync + 'static) -> Server {
     Server::start(move |request| {
         let i = index(request);
         Reply::json(
-            "200 OK",
+            200,
             &json!({"data": {"refresh_token": format!("refresh-{i}")}}),
         )
         .after(delay(i))

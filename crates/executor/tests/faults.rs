@@ -16,11 +16,9 @@ use std::time::{Duration, Instant};
 
 use noderun_definitions::Registry;
 use noderun_executor::{FailureKind, Invocation, Item, Runner, Settings};
-use noderun_testkit::{After, Reply, Request};
+use noderun_testkit::{After, Reply, Request, Server};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The credential's static token: it must reach the configured server and nothing else, and it
 /// must never show in an output.
@@ -94,69 +92,28 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-/// A server and a way to count the requests it received.
-enum Server {
-    Mock(MockServer),
-    Kit(noderun_testkit::Server),
+/// What the server answers to item `i` when it answers properly.
+fn ok_reply(i: usize) -> Reply {
+    Reply::json(200, &ok_body(i))
 }
 
-impl Server {
-    fn url(&self) -> String {
-        match self {
-            Server::Mock(m) => m.uri(),
-            Server::Kit(k) => k.url().to_string(),
-        }
-    }
-
-    fn host(&self) -> String {
-        self.url().trim_start_matches("http://").to_string()
-    }
-
-    async fn hits(&self) -> usize {
-        match self {
-            Server::Mock(m) => m.received_requests().await.map_or(0, |r| r.len()),
-            Server::Kit(k) => k.hits(),
-        }
-    }
+/// A server answering items 0 and 2 properly and item 1 with `fault`.
+fn with_fault(fault: Reply) -> Server {
+    Server::start(move |request| match index_of(request) {
+        Some(1) => fault.clone(),
+        Some(i) => ok_reply(i),
+        None => Reply::status(400),
+    })
 }
 
-fn refresh_of(i: usize) -> wiremock::MockBuilder {
-    Mock::given(method("POST"))
-        .and(path("/auth/refresh"))
-        .and(body_partial_json(
-            json!({ "refresh_token": format!("rt-{i}") }),
-        ))
-}
-
-/// A wiremock server answering items 0 and 2 properly and item 1 with `fault`.
-async fn mock_with_fault(fault: ResponseTemplate) -> Server {
-    let server = MockServer::start().await;
-    for i in [0, 2] {
-        refresh_of(i)
-            .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(i)))
-            .mount(&server)
-            .await;
-    }
-    refresh_of(1).respond_with(fault).mount(&server).await;
-    Server::Mock(server)
-}
-
-fn http_response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
-}
-
-fn ok_response(i: usize) -> Vec<u8> {
-    http_response(
-        "200 OK",
-        "Content-Type: application/json\r\n",
-        ok_body(i).to_string().as_bytes(),
-    )
+/// The same, one request per connection (for faults that break the connection: a request
+/// sent on a connection kept from an earlier one would be retried by the client).
+fn raw_with_fault(fault: Reply) -> Server {
+    Server::start(move |request| match index_of(request) {
+        Some(1) => fault.clone(),
+        Some(i) => ok_reply(i).then(After::Close),
+        None => Reply::status(400).then(After::Close),
+    })
 }
 
 /// The item index found in a request's body (`rt-<i>`), if any.
@@ -169,18 +126,6 @@ fn index_of(request: &Request) -> Option<usize> {
         .collect::<String>()
         .parse()
         .ok()
-}
-
-/// The test kit's server answering items 0 and 2 properly and item 1 with `fault`, one request
-/// per connection.
-fn raw_with_fault(fault: Reply) -> Server {
-    Server::Kit(noderun_testkit::Server::start(
-        move |request| match index_of(request) {
-            Some(1) => fault.clone(),
-            Some(i) => Reply::bytes(ok_response(i)),
-            None => Reply::bytes(http_response("400 Bad Request", "", b"")),
-        },
-    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,8 +152,8 @@ fn assert_no_secret(outputs: &Value) {
 /// Item 1 of 3 hits the fault, items 0 and 2 succeed. `details` is the exact `ItemError`.
 async fn check_middle_fault(server: &Server, details: Value, kind: FailureKind) {
     // Continue on fail: one output per item, in order, the failed one an error item.
-    let before = server.hits().await;
-    let result = runner(&server.url(), settings().continue_on_fail(true))
+    let before = server.hits();
+    let result = runner(server.url(), settings().continue_on_fail(true))
         .run_batch(items(3))
         .await;
     let main = to_value(&result.main);
@@ -219,11 +164,11 @@ async fn check_middle_fault(server: &Server, details: Value, kind: FailureKind) 
     assert_no_secret(&main);
     assert!(result.error.is_empty());
     assert_eq!(accounting(&result.summary), (3, 2, 1, 0, None));
-    assert_eq!(server.hits().await - before, 3, "one request per item");
+    assert_eq!(server.hits() - before, 3, "one request per item");
 
     // Stop on fail: item 0's output is kept, the run stops at item 1, item 2 is not run.
-    let before = server.hits().await;
-    let result = runner(&server.url(), settings()).run_batch(items(3)).await;
+    let before = server.hits();
+    let result = runner(server.url(), settings()).run_batch(items(3)).await;
     assert_eq!(to_value(&result.main), json!([ok_item(0)]));
     assert_eq!(accounting(&result.summary), (3, 1, 1, 1, Some(1)));
     let stop = result.summary.stopped.expect("stopped");
@@ -233,7 +178,7 @@ async fn check_middle_fault(server: &Server, details: Value, kind: FailureKind) 
         stop.to_string(),
         format!("item 1: {}", details["message"].as_str().expect("message"))
     );
-    assert_eq!(server.hits().await - before, 2, "item 2 was not sent");
+    assert_eq!(server.hits() - before, 2, "item 2 was not sent");
 }
 
 /// Every item hits the fault (the server is unreachable as a whole).
@@ -391,12 +336,7 @@ async fn slow_body_past_the_request_timeout() {
 
 #[tokio::test]
 async fn slow_headers_past_the_request_timeout() {
-    let server = mock_with_fault(
-        ResponseTemplate::new(200)
-            .set_body_json(ok_body(1))
-            .set_delay(Duration::from_millis(1500)),
-    )
-    .await;
+    let server = with_fault(Reply::json(200, &ok_body(1)).after(Duration::from_millis(1500)));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -433,11 +373,10 @@ const H429: &str = "The service is receiving too many requests from you";
 
 #[tokio::test]
 async fn status_500_with_a_directus_error_body() {
-    let server = mock_with_fault(ResponseTemplate::new(500).set_body_json(directus_error(
-        "An unexpected error occurred.",
-        "INTERNAL_SERVER_ERROR",
-    )))
-    .await;
+    let server = with_fault(Reply::json(
+        500,
+        &directus_error("An unexpected error occurred.", "INTERNAL_SERVER_ERROR"),
+    ));
     check_middle_fault(
         &server,
         http(
@@ -453,7 +392,7 @@ async fn status_500_with_a_directus_error_body() {
 
 #[tokio::test]
 async fn status_500_without_a_body() {
-    let server = mock_with_fault(ResponseTemplate::new(500)).await;
+    let server = with_fault(Reply::status(500));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -465,11 +404,10 @@ async fn status_500_without_a_body() {
 
 #[tokio::test]
 async fn status_502_with_a_directus_error_body() {
-    let server = mock_with_fault(
-        ResponseTemplate::new(502)
-            .set_body_json(directus_error("Upstream is down", "SERVICE_UNAVAILABLE")),
-    )
-    .await;
+    let server = with_fault(Reply::json(
+        502,
+        &directus_error("Upstream is down", "SERVICE_UNAVAILABLE"),
+    ));
     check_middle_fault(
         &server,
         http(
@@ -485,11 +423,10 @@ async fn status_502_with_a_directus_error_body() {
 
 #[tokio::test]
 async fn status_502_with_a_proxy_html_page() {
-    let server = mock_with_fault(ResponseTemplate::new(502).set_body_raw(
-        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    let server = with_fault(Reply::status(502).body(
         "text/html",
-    ))
-    .await;
+        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    ));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -503,7 +440,7 @@ async fn status_502_with_a_proxy_html_page() {
 async fn status_502_with_an_error_page_over_the_size_limit() {
     // A proxy's error page larger than max_response_bytes: what matters is the status.
     let page = format!("<html><body>{}</body></html>", "x".repeat(4096));
-    let server = mock_with_fault(ResponseTemplate::new(502).set_body_raw(page, "text/html")).await;
+    let server = with_fault(Reply::status(502).body("text/html", page));
     check_middle_fault(
         &server,
         http(
@@ -519,11 +456,10 @@ async fn status_502_with_an_error_page_over_the_size_limit() {
 
 #[tokio::test]
 async fn status_503_with_a_directus_error_body() {
-    let server = mock_with_fault(ResponseTemplate::new(503).set_body_json(directus_error(
-        "Service is under pressure",
-        "SERVICE_UNAVAILABLE",
-    )))
-    .await;
+    let server = with_fault(Reply::json(
+        503,
+        &directus_error("Service is under pressure", "SERVICE_UNAVAILABLE"),
+    ));
     check_middle_fault(
         &server,
         http(
@@ -539,10 +475,7 @@ async fn status_503_with_a_directus_error_body() {
 
 #[tokio::test]
 async fn status_503_with_a_short_text_body() {
-    let server = mock_with_fault(
-        ResponseTemplate::new(503).set_body_raw("upstream connect error", "text/plain"),
-    )
-    .await;
+    let server = with_fault(Reply::status(503).body("text/plain", "upstream connect error"));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -559,11 +492,8 @@ async fn status_503_with_a_short_text_body() {
 
 #[tokio::test]
 async fn status_503_with_a_truncated_json_error_body() {
-    let server = mock_with_fault(
-        ResponseTemplate::new(503)
-            .set_body_raw(r#"{"errors":[{"message":"Serv"#, "application/json"),
-    )
-    .await;
+    let server =
+        with_fault(Reply::status(503).body("application/json", r#"{"errors":[{"message":"Serv"#));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -581,12 +511,10 @@ async fn status_503_with_a_truncated_json_error_body() {
 #[tokio::test]
 async fn status_429_with_and_without_retry_after() {
     // Without retry-on-fail, Retry-After changes nothing: one request per item.
-    let server = mock_with_fault(
-        ResponseTemplate::new(429)
-            .insert_header("Retry-After", "1")
-            .set_body_json(directus_error("Too many requests", "REQUESTS_EXCEEDED")),
-    )
-    .await;
+    let server = with_fault(Reply::status(429).header("Retry-After", "1").body(
+        "application/json",
+        directus_error("Too many requests", "REQUESTS_EXCEEDED").to_string(),
+    ));
     check_middle_fault(
         &server,
         http(
@@ -599,7 +527,7 @@ async fn status_429_with_and_without_retry_after() {
     )
     .await;
 
-    let server = mock_with_fault(ResponseTemplate::new(429)).await;
+    let server = with_fault(Reply::status(429));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -611,11 +539,13 @@ async fn status_429_with_and_without_retry_after() {
 
 #[tokio::test]
 async fn secrets_echoed_by_the_server_are_redacted() {
-    let server = mock_with_fault(ResponseTemplate::new(401).set_body_json(directus_error(
-        &format!("Refresh token rt-1 is not valid for Bearer {TOKEN}"),
-        "INVALID_CREDENTIALS",
-    )))
-    .await;
+    let server = with_fault(Reply::json(
+        401,
+        &directus_error(
+            &format!("Refresh token rt-1 is not valid for Bearer {TOKEN}"),
+            "INVALID_CREDENTIALS",
+        ),
+    ));
     check_middle_fault(
         &server,
         http(
@@ -634,11 +564,8 @@ async fn secrets_echoed_by_the_server_are_redacted() {
 
 #[tokio::test]
 async fn status_200_with_truncated_json() {
-    let server = mock_with_fault(
-        ResponseTemplate::new(200)
-            .set_body_raw(r#"{"data":{"access_token":"a"#, "application/json"),
-    )
-    .await;
+    let server =
+        with_fault(Reply::status(200).body("application/json", r#"{"data":{"access_token":"a"#));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -654,7 +581,7 @@ async fn status_200_with_truncated_json() {
 async fn status_200_with_a_body_over_the_size_limit() {
     // Content-Length announces it: refused before reading.
     let big = json!({"data": {"access_token": "x".repeat(2048)}});
-    let server = mock_with_fault(ResponseTemplate::new(200).set_body_json(big)).await;
+    let server = with_fault(Reply::json(200, &big));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -690,9 +617,7 @@ async fn chunked_body_over_the_size_limit() {
 
 #[tokio::test]
 async fn status_200_with_a_text_body() {
-    let server =
-        mock_with_fault(ResponseTemplate::new(200).set_body_raw("Service is up", "text/plain"))
-            .await;
+    let server = with_fault(Reply::status(200).body("text/plain", "Service is up"));
     let host = server.host();
     check_middle_fault(
         &server,
@@ -707,47 +632,27 @@ async fn status_200_with_a_text_body() {
 // ---------------------------------------------------------------------------------------------
 // Redirects and the wrong scheme
 
-/// A wiremock server on another loopback address (another host for the redirect case).
-async fn other_host() -> MockServer {
-    let listener = std::net::TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
-    let server = MockServer::builder().listener(listener).start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(9)))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(9)))
-        .mount(&server)
-        .await;
-    server
+/// A server answering every request properly, on `host` (127.0.0.2: another host here).
+fn other_server(host: &str) -> Server {
+    Server::start_on(host, |_| ok_reply(9))
 }
 
-fn authorization_headers(requests: &[wiremock::Request]) -> Vec<String> {
-    requests
+fn authorization_headers(server: &Server) -> Vec<String> {
+    server
+        .log()
+        .received
         .iter()
-        .map(|r| {
-            r.headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("<none>")
-                .to_string()
-        })
+        .map(|r| r.header("authorization").unwrap_or("<none>").to_string())
         .collect()
 }
 
 #[tokio::test]
 async fn redirect_to_another_host_is_not_followed() {
-    let other = other_host().await;
+    let other = other_server("127.0.0.2");
     for status in [302, 307] {
-        let location = format!("{}/auth/refresh", other.uri());
-        let server = mock_with_fault(
-            ResponseTemplate::new(status).insert_header("Location", location.as_str()),
-        )
-        .await;
-        let Server::Mock(mock) = &server else {
-            unreachable!()
-        };
-        let result = runner(&server.url(), settings().continue_on_fail(true))
+        let location = format!("{}/auth/refresh", other.url());
+        let server = with_fault(Reply::status(status).header("Location", &location));
+        let result = runner(server.url(), settings().continue_on_fail(true))
             .run_batch(items(3))
             .await;
         // The redirect is not followed: item 1 says where it would have gone.
@@ -761,28 +666,21 @@ async fn redirect_to_another_host_is_not_followed() {
         );
         assert_eq!(accounting(&result.summary), (3, 3, 0, 0, None));
         // The configured server got the token, the other host got nothing at all.
-        let received = mock.received_requests().await.expect("recording");
         assert_eq!(
-            authorization_headers(&received),
+            authorization_headers(&server),
             vec![format!("Bearer {TOKEN}"); 3]
         );
-        assert_eq!(other.received_requests().await.expect("recording").len(), 0);
+        assert_eq!(other.hits(), 0);
     }
 }
 
 #[tokio::test]
 async fn redirect_to_another_port_is_not_followed() {
     // Same host name, another port: another origin.
-    let other = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(9)))
-        .mount(&other)
-        .await;
-    let location = format!("{}/auth/refresh", other.uri());
-    let server =
-        mock_with_fault(ResponseTemplate::new(308).insert_header("Location", location.as_str()))
-            .await;
-    let result = runner(&server.url(), settings()).run_batch(items(3)).await;
+    let other = other_server("127.0.0.1");
+    let location = format!("{}/auth/refresh", other.url());
+    let server = with_fault(Reply::status(308).header("Location", &location));
+    let result = runner(server.url(), settings()).run_batch(items(3)).await;
     assert_eq!(
         to_value(&result.main),
         json!([
@@ -791,40 +689,36 @@ async fn redirect_to_another_port_is_not_followed() {
             ok_item(2),
         ])
     );
-    assert_eq!(other.received_requests().await.expect("recording").len(), 0);
+    assert_eq!(other.hits(), 0);
 }
 
 #[tokio::test]
 async fn redirect_within_the_same_origin_is_followed_with_the_token() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/auth/refresh"))
-        .respond_with(ResponseTemplate::new(307).insert_header("Location", "/v2/auth/refresh"))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/auth/refresh"))
-        .and(body_partial_json(json!({"refresh_token": "rt-0"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(0)))
-        .mount(&server)
-        .await;
-    let result = runner(&server.uri(), settings()).run_batch(items(1)).await;
+    let server = Server::start(|request| match request.target.as_str() {
+        "/auth/refresh" => Reply::status(307).header("Location", "/v2/auth/refresh"),
+        "/v2/auth/refresh" if index_of(request) == Some(0) => ok_reply(0),
+        _ => Reply::status(404),
+    });
+    let result = runner(server.url(), settings()).run_batch(items(1)).await;
     assert_eq!(to_value(&result.main), json!([ok_item(0)]));
-    let received = server.received_requests().await.expect("recording");
+    let received = server.log().received;
     assert_eq!(
-        received.iter().map(|r| r.url.path()).collect::<Vec<_>>(),
+        received
+            .iter()
+            .map(|r| r.target.as_str())
+            .collect::<Vec<_>>(),
         ["/auth/refresh", "/v2/auth/refresh"]
     );
     assert_eq!(
-        authorization_headers(&received),
+        authorization_headers(&server),
         vec![format!("Bearer {TOKEN}"); 2]
     );
 }
 
 #[tokio::test]
 async fn https_configured_but_the_server_speaks_plain_http() {
-    let server = MockServer::start().await;
-    let host = server.address().to_string();
+    let server = Server::start(|_| ok_reply(0));
+    let host = server.host().to_string();
     let headline = "The secure (TLS) connection could not be established";
     check_every_item_fails(
         &format!("https://{host}"),
@@ -838,8 +732,7 @@ async fn https_configured_but_the_server_speaks_plain_http() {
     )
     .await;
     // Nothing readable (let alone the token) went to the server in clear text.
-    let received = server.received_requests().await.expect("recording");
-    assert_eq!(received.len(), 0);
+    assert_eq!(server.hits(), 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -853,33 +746,33 @@ fn retrying(max_tries: u32) -> Settings {
     }
 }
 
+/// A server answering the first `n` requests with `first`, the others properly (as item 0).
+fn first_then_ok(n: usize, first: Reply) -> Server {
+    Server::start(move |request| {
+        if request.number < n {
+            first.clone()
+        } else {
+            ok_reply(0)
+        }
+    })
+}
+
 #[tokio::test]
 async fn no_retry_without_retry_on_fail() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
-    let result = runner(&server.uri(), settings().continue_on_fail(true))
+    let server = Server::start(|_| Reply::status(500));
+    let result = runner(server.url(), settings().continue_on_fail(true))
         .run_batch(items(3))
         .await;
     assert_eq!(accounting(&result.summary), (3, 0, 3, 0, None));
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        3
-    );
+    assert_eq!(server.hits(), 3);
 }
 
 #[tokio::test]
 async fn retries_are_bounded_by_max_tries() {
     for (max_tries, expected_requests) in [(3, 3), (1, 2), (10, 5)] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(500))
-            .mount(&server)
-            .await;
-        let host = server.address().to_string();
-        let result = runner(&server.uri(), retrying(max_tries).continue_on_fail(true))
+        let server = Server::start(|_| Reply::status(500));
+        let host = server.host().to_string();
+        let result = runner(server.url(), retrying(max_tries).continue_on_fail(true))
             .run_batch(items(1))
             .await;
         assert_eq!(
@@ -891,7 +784,7 @@ async fn retries_are_bounded_by_max_tries() {
             "max_tries {max_tries}"
         );
         assert_eq!(
-            server.received_requests().await.expect("recording").len(),
+            server.hits(),
             expected_requests,
             "max_tries {max_tries} (n8n clamps it to 2..=5)"
         );
@@ -900,45 +793,29 @@ async fn retries_are_bounded_by_max_tries() {
 
 #[tokio::test]
 async fn a_retry_that_succeeds_gives_the_success_only() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(0)))
-        .mount(&server)
-        .await;
-    let result = runner(&server.uri(), retrying(3)).run_batch(items(1)).await;
+    let server = first_then_ok(2, Reply::status(503));
+    let result = runner(server.url(), retrying(3)).run_batch(items(1)).await;
     assert_eq!(to_value(&result.main), json!([ok_item(0)]));
     assert_eq!(accounting(&result.summary), (1, 1, 0, 0, None));
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        3
-    );
+    assert_eq!(server.hits(), 3);
 }
 
 #[tokio::test]
 async fn network_failures_are_retried_too() {
     // The reset item is tried max_tries times; the others once each.
     let server = raw_with_fault(Reply::bytes(Vec::new()).then(After::Reset));
-    let result = runner(&server.url(), retrying(3).continue_on_fail(true))
+    let result = runner(server.url(), retrying(3).continue_on_fail(true))
         .run_batch(items(3))
         .await;
     assert_eq!(accounting(&result.summary), (3, 2, 1, 0, None));
-    assert_eq!(server.hits().await, 5);
+    assert_eq!(server.hits(), 5);
 }
 
 #[tokio::test]
 async fn parameter_failures_are_not_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(0)))
-        .mount(&server)
-        .await;
+    let server = Server::start(|_| ok_reply(0));
     let input = vec![Item::from_input(json!({"other": 1})).expect("object")];
-    let result = runner(&server.uri(), retrying(5).continue_on_fail(true))
+    let result = runner(server.url(), retrying(5).continue_on_fail(true))
         .run_batch(input)
         .await;
     let message = "Parameter 'refreshToken': the expression ={{ $json.rt }} refers to $json.rt, which the item does not have";
@@ -946,33 +823,18 @@ async fn parameter_failures_are_not_retried() {
         to_value(&result.main),
         json!([error_item(0, &json!({"message": message}))])
     );
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        0
-    );
+    assert_eq!(server.hits(), 0);
 }
 
 /// One item whose first attempt is answered `status` with `Retry-After: value` and the second
 /// with 200: it succeeds after exactly two requests; returns how long the run took.
 async fn retried_after(status: u16, value: &str) -> Duration {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(status).insert_header("Retry-After", value))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body(0)))
-        .mount(&server)
-        .await;
+    let server = first_then_ok(1, Reply::status(status).header("Retry-After", value));
     let started = Instant::now();
-    let result = runner(&server.uri(), retrying(2)).run_batch(items(1)).await;
+    let result = runner(server.url(), retrying(2)).run_batch(items(1)).await;
     let elapsed = started.elapsed();
     assert_eq!(to_value(&result.main), json!([ok_item(0)]));
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        2
-    );
+    assert_eq!(server.hits(), 2);
     elapsed
 }
 
@@ -988,46 +850,32 @@ async fn retry_after_is_honoured() {
 #[tokio::test]
 async fn retry_after_is_capped_and_its_absence_uses_the_wait_setting() {
     // Retry-After: 100 with max_retry_after 200 ms: the wait is cut to 200 ms.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "100"))
-        .mount(&server)
-        .await;
+    let server = Server::start(|_| Reply::status(503).header("Retry-After", "100"));
     let started = Instant::now();
     let settings = Settings {
         max_retry_after: Duration::from_millis(200),
         ..retrying(2).continue_on_fail(true)
     };
-    let result = runner(&server.uri(), settings).run_batch(items(1)).await;
+    let result = runner(server.url(), settings).run_batch(items(1)).await;
     let elapsed = started.elapsed();
     assert_eq!(accounting(&result.summary), (1, 0, 1, 0, None));
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        2
-    );
+    assert_eq!(server.hits(), 2);
     assert!(
         elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(5),
         "{elapsed:?}"
     );
 
     // No Retry-After: wait_between_tries (100 ms) between the attempts.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429))
-        .mount(&server)
-        .await;
+    let server = Server::start(|_| Reply::status(429));
     let started = Instant::now();
     let settings = Settings {
         wait_between_tries: Duration::from_millis(100),
         ..retrying(3).continue_on_fail(true)
     };
-    let result = runner(&server.uri(), settings).run_batch(items(1)).await;
+    let result = runner(server.url(), settings).run_batch(items(1)).await;
     let elapsed = started.elapsed();
     assert_eq!(accounting(&result.summary), (1, 0, 1, 0, None));
-    assert_eq!(
-        server.received_requests().await.expect("recording").len(),
-        3
-    );
+    assert_eq!(server.hits(), 3);
     assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
 }
 
@@ -1049,22 +897,19 @@ async fn retry_after_as_an_http_date_is_honoured() {
 async fn set_cookie_headers_are_parsed_as_cookies() {
     // Log In in cookie mode: the tokens come from Set-Cookie headers with attributes, a quoted
     // value holding `=`, and headers that are not the cookies asked for or not cookies at all.
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"expires": 900000}}))
-                .append_header("Set-Cookie", "=no-name; Path=/")
-                .append_header("Set-Cookie", "theme=dark; Max-Age=60")
-                .append_header(
-                    "Set-Cookie",
-                    "directus_refresh_token=\"r3fr=sh\"; Path=/; Expires=Wed, 09 Dec 2026 10:00:00 GMT; HttpOnly; SameSite=Lax",
-                )
-                .append_header("Set-Cookie", "directus_session_token=s3ss;Secure"),
-        )
-        .mount(&server)
-        .await;
+    let server = Server::start(|request| {
+        match request.target.as_str() {
+        "/auth/login" => Reply::json(200, &json!({"data": {"expires": 900000}}))
+            .header("Set-Cookie", "=no-name; Path=/")
+            .header("Set-Cookie", "theme=dark; Max-Age=60")
+            .header(
+                "Set-Cookie",
+                "directus_refresh_token=\"r3fr=sh\"; Path=/; Expires=Wed, 09 Dec 2026 10:00:00 GMT; HttpOnly; SameSite=Lax",
+            )
+            .header("Set-Cookie", "directus_session_token=s3ss;Secure"),
+        _ => Reply::status(404),
+    }
+    });
     let runner = Runner::new(
         Arc::new(Registry::embedded().expect("embedded definitions load")),
         Invocation {
@@ -1076,7 +921,7 @@ async fn set_cookie_headers_are_parsed_as_cookies() {
                 "password": "secret",
                 "additionalFields": {"mode": "cookie"},
             })),
-            credentials: object(json!({"url": server.uri()})),
+            credentials: object(json!({"url": server.url()})),
             settings: settings(),
         },
     )
@@ -1094,86 +939,44 @@ async fn set_cookie_headers_are_parsed_as_cookies() {
 // ---------------------------------------------------------------------------------------------
 // Concurrency
 
-/// A response that notes when its request arrived.
-struct Arrival {
-    response: ResponseTemplate,
-    arrivals: Arc<std::sync::Mutex<Vec<Instant>>>,
-}
-
-impl wiremock::Respond for Arrival {
-    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
-        self.arrivals.lock().unwrap().push(Instant::now());
-        self.response.clone()
-    }
-}
-
 #[tokio::test]
 async fn concurrent_items_keep_the_input_order() {
     // Item 0 is the slowest, item 3 the fastest: they complete in reverse order.
-    let server = MockServer::start().await;
-    let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let slowest_first = |i: usize| Duration::from_millis(1000 + 100 * (3 - i as u64));
-    for i in 0..4 {
-        refresh_of(i)
-            .respond_with(Arrival {
-                response: ResponseTemplate::new(200)
-                    .set_body_json(ok_body(i))
-                    .set_delay(slowest_first(i)),
-                arrivals: Arc::clone(&arrivals),
-            })
-            .mount(&server)
-            .await;
-    }
+    let server = Server::start(|request| {
+        let i = index_of(request).expect("an item");
+        ok_reply(i).after(Duration::from_millis(1000 + 100 * (3 - i as u64)))
+    });
     let settings = Settings {
         concurrency: 4,
         request_timeout: Duration::from_secs(5),
         ..settings()
     };
-    let result = runner(&server.uri(), settings).run_batch(items(4)).await;
+    let result = runner(server.url(), settings).run_batch(items(4)).await;
     assert_eq!(
         to_value(&result.main),
         json!([ok_item(0), ok_item(1), ok_item(2), ok_item(3)])
     );
     assert_eq!(accounting(&result.summary), (4, 4, 0, 0, None));
-    // Concurrent, as the server saw it: every request arrived before the first response could
-    // leave (each is held at least 1 s); one after the other, each would come after the last
-    // one's response.
-    let arrivals = arrivals.lock().unwrap();
-    assert_eq!(arrivals.len(), 4);
-    let first = arrivals.iter().min().unwrap();
-    let last = arrivals.iter().max().unwrap();
-    assert!(
-        *last - *first < slowest_first(3),
-        "not concurrent: the requests arrived over {:?}",
-        *last - *first
-    );
+    // Concurrent, as the server saw it: all four requests were held at once.
+    assert_eq!(server.log().most_in_flight(), 4);
 }
 
 #[tokio::test]
 async fn concurrent_stop_keeps_the_outputs_of_items_in_flight() {
     // Item 1 fails at once while items 0, 2 and 3 are still in flight: the run stops at item 1,
     // and the refreshes of items 2 and 3, which happened, are not lost.
-    let server = MockServer::start().await;
-    for (i, delay) in [(0, 300), (2, 200), (3, 200)] {
-        refresh_of(i)
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(ok_body(i))
-                    .set_delay(Duration::from_millis(delay)),
-            )
-            .mount(&server)
-            .await;
-    }
-    refresh_of(1)
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    let server = Server::start(|request| match index_of(request) {
+        Some(1) => Reply::status(500),
+        Some(0) => ok_reply(0).after(Duration::from_millis(300)),
+        Some(i) => ok_reply(i).after(Duration::from_millis(200)),
+        None => Reply::status(400),
+    });
     let settings = Settings {
         concurrency: 4,
         request_timeout: Duration::from_secs(5),
         ..settings()
     };
-    let result = runner(&server.uri(), settings).run_batch(items(5)).await;
+    let result = runner(server.url(), settings).run_batch(items(5)).await;
     assert_eq!(
         to_value(&result.main),
         json!([ok_item(0), ok_item(2), ok_item(3)])

@@ -1,6 +1,6 @@
 //! The one scriptable local HTTP server of the fault and interruption tests.
 //!
-//! The primary type is [`Server`]: it listens on 127.0.0.1, reads each HTTP/1.1 request
+//! The primary type is [`Server`]: it listens on a loopback address, reads each HTTP/1.1 request
 //! (a `Content-Length` or chunked body, connections kept alive), asks the test's script what to
 //! do with it, and records what it saw in a [`Log`]: every request, which ones were answered, how
 //! many were in flight at once. The script gives a [`Reply`]: bytes to write (a proper response
@@ -77,40 +77,75 @@ pub enum After {
 /// What the server does with one request.
 #[derive(Debug, Clone)]
 pub struct Reply {
-    /// Waited before anything is written.
-    pub delay: Duration,
-    /// Written as they are.
-    pub bytes: Vec<u8>,
-    /// Then.
-    pub after: After,
+    delay: Duration,
+    content: Content,
+    after: After,
+}
+
+#[derive(Debug, Clone)]
+enum Content {
+    /// A proper response, `Content-Length` added.
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Bytes written as they are.
+    Raw(Vec<u8>),
 }
 
 impl Reply {
-    /// A complete response: `status` (e.g. `200 OK`), a `Content-Type` and a `Content-Length`,
-    /// the connection kept alive.
-    pub fn new(status: &str, content_type: &str, body: impl AsRef<[u8]>) -> Reply {
-        let body = body.as_ref();
-        let mut bytes = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        bytes.extend_from_slice(body);
-        Reply::bytes(bytes).then(After::KeepAlive)
+    /// A response with `status` and no body, the connection kept alive.
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            delay: Duration::ZERO,
+            content: Content::Response {
+                status,
+                headers: Vec::new(),
+                body: Vec::new(),
+            },
+            after: After::KeepAlive,
+        }
     }
 
     /// A JSON response with `status`, the connection kept alive.
-    pub fn json(status: &str, body: &Value) -> Reply {
-        Reply::new(status, "application/json", body.to_string())
+    pub fn json(status: u16, body: &Value) -> Reply {
+        Reply::status(status).body("application/json", body.to_string())
     }
 
     /// These bytes as they are (a response or not), then the connection closed.
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Reply {
         Reply {
             delay: Duration::ZERO,
-            bytes: bytes.into(),
+            content: Content::Raw(bytes.into()),
             after: After::Close,
         }
+    }
+
+    /// The same response with this body and `Content-Type`.
+    ///
+    /// # Panics
+    /// On [`Reply::bytes`], which has no parts.
+    #[must_use]
+    pub fn body(self, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let mut reply = self.header("Content-Type", content_type);
+        if let Content::Response { body: b, .. } = &mut reply.content {
+            *b = body.into();
+        }
+        reply
+    }
+
+    /// The same response with one more header field (a name may come several times).
+    ///
+    /// # Panics
+    /// On [`Reply::bytes`], which has no parts.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        let Content::Response { headers, .. } = &mut self.content else {
+            panic!("Reply::bytes is written as it is: it takes no header")
+        };
+        headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// The same, written after `delay`.
@@ -123,6 +158,35 @@ impl Reply {
     #[must_use]
     pub fn then(self, after: After) -> Reply {
         Reply { after, ..self }
+    }
+
+    /// The bytes on the wire.
+    fn render(&self) -> Vec<u8> {
+        match &self.content {
+            Content::Raw(bytes) => bytes.clone(),
+            Content::Response {
+                status,
+                headers,
+                body,
+            } => {
+                let reason = http::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
+                for (name, value) in headers {
+                    out.push_str(&format!("{name}: {value}\r\n"));
+                }
+                out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+                if self.after != After::KeepAlive {
+                    out.push_str("Connection: close\r\n");
+                }
+                out.push_str("\r\n");
+                let mut out = out.into_bytes();
+                out.extend_from_slice(body);
+                out
+            }
+        }
     }
 }
 
@@ -155,7 +219,7 @@ struct Shared {
     script: Box<Script>,
 }
 
-/// A scriptable HTTP/1.1 server on 127.0.0.1, serving until the test process ends (also when
+/// A scriptable HTTP/1.1 server on a loopback address, serving until the test process ends (also when
 /// this handle is dropped); its clones share one log.
 #[derive(Clone)]
 pub struct Server {
@@ -165,11 +229,20 @@ pub struct Server {
 
 impl Server {
     /// A server on 127.0.0.1 answering each request as `script` says.
+    pub fn start(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start_on("127.0.0.1", script)
+    }
+
+    /// The same on another loopback address (`127.0.0.2`: another host on this machine).
     ///
     /// # Panics
-    /// When no port can be bound.
-    pub fn start(script: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
+    /// When the address cannot be bound.
+    pub fn start_on(
+        host: &str,
+        script: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let listener =
+            TcpListener::bind((host, 0)).unwrap_or_else(|e| panic!("cannot bind {host}: {e}"));
         let url = format!("http://{}", listener.local_addr().expect("an address"));
         let shared = Arc::new(Shared {
             log: Mutex::default(),
@@ -252,6 +325,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
     let mut writer = stream;
     loop {
+        // what does not start like a request line (a TLS handshake) is answered as a web server
+        // does, and not logged
+        match reader.fill_buf() {
+            Ok([first, ..]) if first.is_ascii_uppercase() => {}
+            Ok([_, ..]) => {
+                let _ = writer.write_all(&Reply::status(400).then(After::Close).render());
+                return;
+            }
+            _ => return,
+        }
         let Some((method, target, headers, body)) = read_request(&mut reader) else {
             return;
         };
@@ -274,7 +357,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
             log.answered.push(request.number);
             log.in_flight -= 1;
         });
-        if writer.write_all(&reply.bytes).is_err() || writer.flush().is_err() {
+        if writer.write_all(&reply.render()).is_err() || writer.flush().is_err() {
             return;
         }
         match reply.after {

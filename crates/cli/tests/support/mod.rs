@@ -164,7 +164,7 @@ pub fn error_item(index: usize, message: &str, status: u16, code: &str) -> Value
 /// URL of the file.
 pub fn serve(body: Vec<u8>, content_type: &'static str, name: &str) -> String {
     let server = noderun_testkit::Server::start(move |_| {
-        noderun_testkit::Reply::new("200 OK", content_type, &body)
+        noderun_testkit::Reply::status(200).body(content_type, body.clone())
     });
     format!("{}/{name}", server.url())
 }
