@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::directus::{Directus, schema_lock, scratch, unique};
-use support::{Out, ndjson, noderun, parse_lines};
+use support::{Out, default_signals, ndjson, noderun, parse_lines};
 
 /// Rows in the test collection: two full pages of 1000 and a short one.
 const ROWS: u64 = 2600;
@@ -581,7 +581,7 @@ fn interrupt_and_resume(
     page: usize,
     total: usize,
 ) -> Vec<Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_noderun"))
+    let mut child = default_signals(&mut Command::new(env!("CARGO_BIN_EXE_noderun")))
         .args(args)
         .env_remove("RUST_LOG")
         .stdin(Stdio::piped())

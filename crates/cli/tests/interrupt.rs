@@ -7,6 +7,8 @@
 //! it. Each case asserts the exact stdout, stderr (the wall time masked) and exit code, and that
 //! every item whose request the server answered has its output, or is listed as not delivered.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use noderun_testkit::{Reply, Request};
 use serde_json::json;
+use support::default_signals;
 
 /// What the server saw, per item: requests received and answered.
 #[derive(Default)]
@@ -153,7 +156,7 @@ fn command(server: &Server, dir: &Path, extra: &[&str]) -> Command {
 /// `noderun run` refreshing the items of its stdin against `server`.
 fn refresh(server: &Server) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_noderun"));
-    command
+    default_signals(&mut command)
         .args([
             "run",
             "directus",

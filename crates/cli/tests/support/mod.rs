@@ -168,3 +168,19 @@ pub fn serve(body: Vec<u8>, content_type: &'static str, name: &str) -> String {
     });
     format!("{}/{name}", server.url())
 }
+
+/// Lets `command`'s process take SIGINT and SIGQUIT as a process normally does, also when the
+/// tests were started with them ignored (a background job of a non-interactive shell, `nohup`):
+/// noderun keeps a signal it inherited as ignored ignored, and the tests that interrupt it with
+/// SIGINT need it delivered.
+pub fn default_signals(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only signal(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        })
+    }
+}
