@@ -77,6 +77,61 @@ fn the_embedded_page_is_built_from_the_current_sources() {
     );
 }
 
+/// The Rust files the planner's WebAssembly is built from, relative to the checkout, sorted as
+/// scripts/forms-wasm sorts them: each crate's Cargo.toml, build.rs and `src/`.
+fn planner_sources(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &str, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+            let path = format!("{dir}/{}", entry.file_name().to_str().unwrap());
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for krate in ["wasm", "plan", "definitions", "expression"] {
+        let krate = format!("crates/{krate}");
+        files.push(format!("{krate}/Cargo.toml"));
+        if root.join(&krate).join("build.rs").exists() {
+            files.push(format!("{krate}/build.rs"));
+        }
+        walk(root, &format!("{krate}/src"), &mut files);
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_planner_is_built_from_the_current_sources() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("sha256sum")
+        .args(planner_sources(&root))
+        .current_dir(&root)
+        .output()
+        .expect("sha256sum runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let now = String::from_utf8(out.stdout).unwrap();
+    let built = std::fs::read_to_string(root.join("forms/build/planner.sources")).unwrap();
+    let (now, built): (BTreeSet<&str>, BTreeSet<&str>) =
+        (now.lines().collect(), built.lines().collect());
+    let changed: BTreeSet<&str> = now
+        .symmetric_difference(&built)
+        .map(|line| line.split_once("  ").map_or(*line, |(_, path)| path))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "forms/build/planner.wasm was built from other sources than these ({changed:?} differ from \
+         forms/build/planner.sources): run scripts/forms-wasm, then `node build.mjs` in forms/, and \
+         commit forms/build and forms/dist"
+    );
+}
+
 #[test]
 fn every_operation_and_switch_state_works_in_headless_chromium() {
     let dir = forms_dir();
