@@ -1,15 +1,14 @@
 //! The command line as a new user meets it: `describe`, "did you mean", completions, the man
 //! page, help, refused values, warnings, colours and pipes. Self-contained: requests go to a
-//! local wiremock server (127.0.0.1) or nowhere (dry runs, lookups).
+//! local server (the test kit's, 127.0.0.1) or nowhere (dry runs, lookups).
 
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
+use noderun_testkit::{Reply, Server};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use support::{noderun, noderun_with_env};
 
@@ -540,8 +539,8 @@ fn an_unterminated_string_in_an_input_line_says_so() {
 /// CLICOLOR_FORCE forces them, NO_COLOR wins.
 #[test]
 fn colours_only_on_a_terminal() {
-    let server = Server::start();
-    let env = [("DIRECTUS_URL", server.uri.as_str())];
+    let server = server();
+    let env = [("DIRECTUS_URL", server.url())];
     let out = noderun_with_env(
         &[
             "run",
@@ -578,10 +577,10 @@ fn colours_only_on_a_terminal() {
 /// `rg | head` does; a run that changes data keeps its accounting (exit 3, lost items listed).
 #[test]
 fn a_closed_stdout_ends_a_read_only_run_quietly() {
-    let server = Server::start();
+    let server = server();
     let items = "{}\n".repeat(300);
     let (code, stderr) = read_one_line_then_close(
-        &server.uri,
+        server.url(),
         &[
             "--resource",
             "items",
@@ -594,7 +593,7 @@ fn a_closed_stdout_ends_a_read_only_run_quietly() {
     );
     assert_eq!((code, stderr.as_str()), (0, ""));
     let (code, stderr) = read_one_line_then_close(
-        &server.uri,
+        server.url(),
         &[
             "--resource",
             "items",
@@ -650,46 +649,20 @@ fn read_one_line_then_close(uri: &str, args: &[&str], input: &str) -> (i32, Stri
     )
 }
 
-/// A local server answering like Directus: lists of 100 entries, creates, pings.
-struct Server {
-    _runtime: tokio::runtime::Runtime,
-    _server: MockServer,
-    uri: String,
-}
-
-impl Server {
-    fn start() -> Server {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(async {
-            let server = MockServer::start().await;
-            let rows: Vec<Value> = (0..100).map(|i| json!({"id": i, "title": "x"})).collect();
-            Mock::given(method("GET"))
-                .and(path("/items/articles"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": rows})))
-                .mount(&server)
-                .await;
-            Mock::given(method("POST"))
-                .and(path("/items/articles"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": 1}})))
-                .mount(&server)
-                .await;
-            Mock::given(method("GET"))
-                .and(path("/server/ping"))
-                .respond_with(ResponseTemplate::new(200).set_body_string("pong"))
-                .mount(&server)
-                .await;
-            server
-        });
-        let uri = server.uri();
-        Server {
-            _runtime: runtime,
-            _server: server,
-            uri,
+/// A local server answering like Directus (the test kit's): lists of 100 entries, creates,
+/// pings.
+fn server() -> Server {
+    let rows: Vec<Value> = (0..100).map(|i| json!({"id": i, "title": "x"})).collect();
+    let list = json!({ "data": rows });
+    Server::start(move |request| {
+        let path = request.target.split('?').next().unwrap_or_default();
+        match (request.method.as_str(), path) {
+            ("GET", "/items/articles") => Reply::json(200, &list),
+            ("POST", "/items/articles") => Reply::json(200, &json!({"data": {"id": 1}})),
+            ("GET", "/server/ping") => Reply::status(200).body("text/plain", "pong"),
+            _ => Reply::status(404),
         }
-    }
+    })
 }
 
 /// A trigger node is described by its parameters and the command that follows it; `run` on it
