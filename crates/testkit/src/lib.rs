@@ -12,9 +12,10 @@
 //! ([`Server::wait_for`]), never sleeps against a server delay, and checks concurrency by the
 //! overlap the server observed ([`Log::most_in_flight`]), not by wall time. It runs on threads
 //! of its own, so sync tests (the `noderun` binary) and async ones (the executor on tokio) use
-//! it alike. Declarative status and body answers stay with `wiremock`; this server is for what
-//! wiremock cannot do: delays per request that the test controls, bytes that are not a valid
-//! response, connections that break.
+//! it alike. The script is plain Rust over the request, so one server covers what a mock
+//! library's matchers do (answers by path, body or arrival number) and what they cannot: bytes
+//! that are no valid response and connections that break. The request-shape tests that only
+//! record what noderun sent keep `wiremock`.
 
 #![deny(missing_docs)]
 
