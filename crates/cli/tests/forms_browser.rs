@@ -50,18 +50,27 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn node(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("node")
+/// The stdout of `program args` run in `dir`, which must succeed.
+fn output_of<A: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    program: &str,
+    args: &[A],
+    dir: &Path,
+) -> String {
+    let out = Command::new(program)
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("node runs");
+        .unwrap_or_else(|e| panic!("{program} does not run: {e}"));
     assert!(
         out.status.success(),
-        "node {args:?} failed:\n{}",
+        "{program} {args:?} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+fn node(dir: &Path, args: &[&str]) -> String {
+    output_of("node", args, dir)
 }
 
 #[test]
@@ -106,17 +115,7 @@ fn planner_sources(root: &Path) -> Vec<String> {
 #[test]
 fn the_planner_is_built_from_the_current_sources() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let out = Command::new("sha256sum")
-        .args(planner_sources(&root))
-        .current_dir(&root)
-        .output()
-        .expect("sha256sum runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let now = String::from_utf8(out.stdout).unwrap();
+    let now = output_of("sha256sum", &planner_sources(&root), &root);
     let built = std::fs::read_to_string(root.join("forms/build/planner.sources")).unwrap();
     let (now, built): (BTreeSet<&str>, BTreeSet<&str>) =
         (now.lines().collect(), built.lines().collect());

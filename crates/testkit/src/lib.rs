@@ -32,8 +32,8 @@ const WAIT: Duration = Duration::from_secs(10);
 /// How long a stalled connection ([`After::Stall`]) is held open.
 const STALL: Duration = Duration::from_secs(5);
 
-/// One request as the server read it.
-#[derive(Debug, Clone)]
+/// One request as the server read it (no `Debug`: its headers may hold a credential).
+#[derive(Clone)]
 pub struct Request {
     /// Its position among the requests the server received (0 first).
     pub number: usize,
@@ -191,8 +191,8 @@ impl Reply {
     }
 }
 
-/// What the server saw.
-#[derive(Debug, Default, Clone)]
+/// What the server saw (no `Debug`, as for [`Request`]).
+#[derive(Default, Clone)]
 pub struct Log {
     /// Every request received, in order of arrival.
     pub received: Vec<Request>,
