@@ -162,7 +162,8 @@ impl Server {
         // the next change: until the cache knows the collection (the admin's permissions, read
         // by the trigger at start, list it) and, on SQLite, its auto-increment key (see
         // support::directus::key_probe: on PostgreSQL its rolled-back row would take a key from
-        // the sequence, and the inspector reads the key with its column), clear the system cache
+        // the sequence, and the inspector reads the key with its column), and the fields list
+        // its key, clear the system cache
         let path = format!("/items/{name}");
         let t0 = Instant::now();
         loop {
@@ -174,13 +175,20 @@ impl Server {
                     self.request(Method::POST, &path, Some(&self.token), Some(key_probe()));
                 (key_probe_settled(status, &answer), json!([status, answer]))
             };
-            if known {
+            // the trigger finds the key in the fields, which Directus caches apart
+            let fields = self.admin(Method::GET, &format!("/fields/{name}"), None);
+            let keyed = fields["data"].as_array().is_some_and(|fields| {
+                fields
+                    .iter()
+                    .any(|f| f["field"] == "id" && f["schema"]["is_primary_key"] == true)
+            });
+            if known && keyed {
                 break;
             }
             assert!(
                 t0.elapsed() < Duration::from_secs(30),
                 "collection {name}: created, but Directus's schema cache still does not know it \
-                 after 30 s: {answer}"
+                 after 30 s: {answer}, fields {fields}"
             );
             self.admin(Method::POST, "/utils/cache/clear?system=true", None);
             std::thread::sleep(Duration::from_millis(100));
