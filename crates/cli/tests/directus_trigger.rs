@@ -175,8 +175,14 @@ impl Server {
                     self.request(Method::POST, &path, Some(&self.token), Some(key_probe()));
                 (key_probe_settled(status, &answer), json!([status, answer]))
             };
-            // the trigger finds the key in the fields, which Directus caches apart
-            let fields = self.admin(Method::GET, &format!("/fields/{name}"), None);
+            // the trigger finds the key in the fields, which Directus caches apart (a 403 while
+            // it does not know the collection)
+            let (_, fields) = self.request(
+                Method::GET,
+                &format!("/fields/{name}"),
+                Some(&self.token),
+                None,
+            );
             let keyed = fields["data"].as_array().is_some_and(|fields| {
                 fields
                     .iter()
