@@ -2,7 +2,7 @@
 // playwright-core) the way a user would: for every operation and every switch state (the JSON/RAW
 // toggle and other switches) it sets the switches and fills the fields with real keystrokes,
 // then reads what the page shows; JSON fields get text fitting their schema, and in the states
-// that show one, the first also gets text that is not JSON. Prints one JSON case per line; crates/cli/tests/forms_browser.rs
+// that show one, the first also gets text that is not JSON. Prints one JSON case per line; crates/cli/tests/standalone/forms_browser.rs
 // checks each case against `noderun run --dry-run` and noderun's own displayOptions resolution.
 //
 // usage: node test/browser.mjs PAGE.html [SCREENSHOT.png]

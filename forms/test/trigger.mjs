@@ -1,7 +1,7 @@
 // Drives a trigger's `noderun forms` page (one form of its parameters) in headless Chromium the
 // way a user fills it, and prints what the page shows after each step, one JSON line per step:
 // {step, shown, formData, errors, workflowNode, command, commandShown}.
-// crates/cli/tests/forms_browser.rs asserts every line exactly (the Directus Trigger's page).
+// crates/cli/tests/standalone/forms_browser.rs asserts every line exactly (the Directus Trigger's page).
 //
 // usage: node test/trigger.mjs PAGE.html
 // env:   NODERUN_CHROMIUM (default /usr/bin/chromium-headless-shell)

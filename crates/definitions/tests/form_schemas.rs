@@ -2,7 +2,7 @@
 //! of the node description, conditional fields only where n8n shows them, password widgets for
 //! secrets, labelled choices, no defaults a user did not set inside collections, and the
 //! "JSON object as text" rule as a `pattern` that every draft 2020-12 validator enforces.
-//! The browser proof is crates/cli/tests/forms_browser.rs.
+//! The browser proof is crates/cli/tests/standalone/forms_browser.rs.
 
 use noderun_definitions::model::{Property, PropertyType};
 use noderun_definitions::{JSON_OBJECT_TEXT_PATTERN, Registry};

@@ -169,7 +169,7 @@ fn binary_response(routing: Option<&Routing>) -> bool {
 
 /// States whose requests use noderun's extensions, which n8n's RoutingNode does not interpret
 /// (multipart uploads, binary downloads, follow-up requests): those are proven against the real
-/// Directus (crates/cli/tests/directus_files.rs) instead.
+/// Directus (crates/cli/tests/directus/files.rs) instead.
 fn transfers_files(properties: &[Property], state: &Map<String, Value>) -> bool {
     let shown = noderun_definitions::display::visible_properties(properties, state);
     shown.iter().map(|&i| &properties[i]).any(|p| {

@@ -1,5 +1,5 @@
 //! The page's planner on the host: the dry run `noderun run --dry-run` prints (the browser test,
-//! crates/cli/tests/forms_browser.rs, compares the page's with the binary's for every operation).
+//! crates/cli/tests/standalone/forms_browser.rs, compares the page's with the binary's for every operation).
 
 use noderun_definitions::Registry;
 use noderun_wasm::{DryRun, Page};

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::Method;
@@ -29,6 +29,9 @@ const SECOND: [&str; 2] = [
     "NODERUN_TEST_DIRECTUS2_URL",
     "NODERUN_TEST_DIRECTUS2_MAIL_DIR",
 ];
+
+/// The URL of the PostgreSQL server (same admin, no mail directory).
+const POSTGRES: &str = "NODERUN_TEST_DIRECTUS_PG_URL";
 
 /// The reset URL the server's PASSWORD_RESET_URL_ALLOW_LIST allows (set by
 /// scripts/directus-server).
@@ -68,17 +71,14 @@ pub struct ResetMail {
 /// A connection to the server as its admin. Each test makes its own (its own runtime).
 pub struct Directus {
     pub url: String,
-    mail_dir: PathBuf,
+    /// Where the server's SMTP sink writes (none for the PostgreSQL server).
+    mail_dir: Option<PathBuf>,
     runtime: tokio::runtime::Runtime,
     http: reqwest::Client,
     admin_token: String,
 }
 
-/// The admin's static token per server URL, once [`Directus::admin_credentials_file`] has set it
-/// (one per test binary: setting another would invalidate the one the other tests use).
-static STATIC_TOKENS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
-
-/// Held around the schema changes of a test binary (its tests run on threads): Directus rebuilds
+/// Held around the schema changes of the test binary (its tests run on threads): Directus rebuilds
 /// its schema cache on every change, and requests that arrive meanwhile may fail ("Failed to get
 /// Schema information") or see a schema without the change.
 static SCHEMA: Mutex<()> = Mutex::new(());
@@ -105,9 +105,7 @@ pub fn key_probe_settled(status: u16, answer: &Value) -> bool {
 
 /// Takes [`SCHEMA`] (also after a test that held it panicked).
 pub fn schema_lock() -> std::sync::MutexGuard<'static, ()> {
-    SCHEMA
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    SCHEMA.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Directus {
@@ -116,29 +114,35 @@ impl Directus {
     /// # Panics
     /// When a variable is missing (with what to do), or the server does not answer.
     pub fn connect() -> Directus {
-        Directus::connect_to(VARIABLES[0], VARIABLES[3])
+        Directus::connect_to(VARIABLES[0], Some(VARIABLES[3]))
     }
 
     /// The second server (a fresh one, for schema migrations), as [`Directus::connect`].
     pub fn connect_second() -> Directus {
-        Directus::connect_to(SECOND[0], SECOND[1])
+        Directus::connect_to(SECOND[0], Some(SECOND[1]))
     }
 
-    fn connect_to(url_variable: &str, mail_variable: &str) -> Directus {
-        let missing: Vec<&str> = [url_variable, VARIABLES[1], VARIABLES[2], mail_variable]
-            .iter()
-            .copied()
+    /// The PostgreSQL server (for the trigger tests; no mail directory), as
+    /// [`Directus::connect`].
+    pub fn connect_postgres() -> Directus {
+        Directus::connect_to(POSTGRES, None)
+    }
+
+    fn connect_to(url_variable: &str, mail_variable: Option<&str>) -> Directus {
+        let missing: Vec<&str> = [url_variable, VARIABLES[1], VARIABLES[2]]
+            .into_iter()
+            .chain(mail_variable)
             .filter(|v| std::env::var(v).map_or(true, |s| s.trim().is_empty()))
             .collect();
         assert!(
             missing.is_empty(),
             "The Directus end-to-end tests need the real Directus server that scripts/test \
              starts, but {} not set. Run them with `scripts/test` (e.g. `scripts/test -p \
-             noderun --test directus_e2e`), or start a server with `eval \"$(scripts/directus-server \
+             noderun --test directus`), or start a server with `eval \"$(scripts/directus-server \
              start --fresh)\"` and export NODERUN_TEST_DIRECTUS_URL=$DIRECTUS_URL \
              NODERUN_TEST_ADMIN_EMAIL=$ADMIN_EMAIL NODERUN_TEST_ADMIN_PASSWORD=$ADMIN_PASSWORD \
              NODERUN_TEST_MAIL_DIR=$MAIL_DIR (and for a second server NODERUN_TEST_DIRECTUS2_URL, \
-             NODERUN_TEST_DIRECTUS2_MAIL_DIR).",
+             NODERUN_TEST_DIRECTUS2_MAIL_DIR; for the PostgreSQL one NODERUN_TEST_DIRECTUS_PG_URL).",
             if missing.len() == 1 {
                 format!("{} is", missing[0])
             } else {
@@ -154,13 +158,13 @@ impl Directus {
         // Directus closed in between (Node closes idle ones after 5 s) would not be noticed and
         // the next request on it would fail.
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(120))
             .pool_max_idle_per_host(0)
             .build()
             .expect("an HTTP client");
         let mut directus = Directus {
             url: var(url_variable).trim_end_matches('/').to_string(),
-            mail_dir: PathBuf::from(var(mail_variable)),
+            mail_dir: mail_variable.map(|v| PathBuf::from(var(v))),
             runtime,
             http,
             admin_token: String::new(),
@@ -169,17 +173,29 @@ impl Directus {
             var("NODERUN_TEST_ADMIN_EMAIL"),
             var("NODERUN_TEST_ADMIN_PASSWORD"),
         );
-        // One admin login per server for all the tests of the run (its token lasts 15
-        // minutes): a login costs the server a password hash.
+        // One admin login per server for all the tests of the binary (a login costs the server a
+        // password hash), which sets the admin's static token (Directus's `token` field of a
+        // user, what a community node credential holds): the tests use it, as it does not
+        // expire after 15 minutes as the access token does. One per server and process: setting
+        // another would invalidate the one the other tests use.
         static ADMIN_TOKENS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
         let mut tokens = ADMIN_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
         directus.admin_token = tokens
             .entry(directus.url.clone())
             .or_insert_with(|| {
-                directus.login(&email, &password)["access_token"]
+                let access = directus.login(&email, &password)["access_token"]
                     .as_str()
                     .expect("an access token")
-                    .to_string()
+                    .to_string();
+                let token = format!("noderun-e2e-{}", unique(""));
+                directus.expect(
+                    Method::PATCH,
+                    "/users/me?fields=id",
+                    Some(&access),
+                    Some(json!({"token": token})),
+                    200,
+                );
+                token
             })
             .clone();
         drop(tokens);
@@ -187,7 +203,7 @@ impl Directus {
     }
 
     /// One request; the status and the body (JSON, `Null` when empty, else a string).
-    fn call(
+    pub fn call(
         &self,
         method: Method,
         path: &str,
@@ -232,6 +248,11 @@ impl Directus {
         value
     }
 
+    /// The admin's static token (set once per server by this test binary).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
     /// A request as the admin that must answer `want`; its body.
     pub fn admin(&self, method: Method, path: &str, body: Option<Value>, want: u16) -> Value {
         self.expect(method, path, Some(&self.admin_token), body, want)
@@ -243,7 +264,7 @@ impl Directus {
     /// completes), at most 10 s.
     pub fn logged_requests(&self, wanted: impl Fn(&str) -> bool, at_least: usize) -> Vec<String> {
         let log = self
-            .mail_dir
+            .mail_dir()
             .parent()
             .expect("the mail directory is in the state directory")
             .join("logs/directus.log");
@@ -459,15 +480,22 @@ impl Directus {
             assert!(
                 started.elapsed() < MAIL_WAIT,
                 "{count} emails with a token to {email} expected in {} within {MAIL_WAIT:?}; found {mails:?}",
-                self.mail_dir.display()
+                self.mail_dir().display()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
+    /// The directory the server's SMTP sink writes to.
+    fn mail_dir(&self) -> &Path {
+        self.mail_dir
+            .as_deref()
+            .expect("a server with a mail directory")
+    }
+
     fn mails_to(&self, email: &str) -> Vec<ResetMail> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.mail_dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.mail_dir.display()))
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.mail_dir())
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.mail_dir().display()))
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "eml"))
             .collect();
@@ -512,80 +540,77 @@ impl Directus {
 impl Directus {
     /// A credentials file with the admin's static token (Directus's `token` field of a user,
     /// what a community node credential holds; it does not expire as an access token does), in a
-    /// directory of the test's own (`name` tells apart the files of one test). The token is set
-    /// once per server and test binary.
+    /// directory of the test's own (`name` tells apart the files of one test).
     pub fn admin_credentials_file(&self, test: &str, name: &str) -> PathBuf {
-        let mut tokens = STATIC_TOKENS.lock().unwrap_or_else(|e| e.into_inner());
-        let token = tokens.entry(self.url.clone()).or_insert_with(|| {
-            let token = format!("noderun-e2e-{}", unique(""));
-            self.admin(
-                Method::PATCH,
-                "/users/me?fields=id",
-                Some(json!({"token": token})),
-                200,
-            );
-            token
-        });
         let file = scratch(test).join(format!("{name}.json"));
         std::fs::write(
             &file,
-            json!({"url": self.url, "accessToken": token}).to_string(),
+            json!({"url": self.url, "accessToken": self.admin_token}).to_string(),
         )
         .expect("write");
         file
     }
 
-    /// Makes the standard test tables (see [`Directus::table`]) named by `tags`, once per test
-    /// binary, first dropping the tables (`nr_…`) that earlier runs left on the server.
+    /// Makes the standard test tables (see [`Directus::table`]) named by `tags` that this process
+    /// has not made yet; the first call drops the tables (`nr_…`) that earlier runs left on the
+    /// server (the licence counts collections).
     ///
-    /// Call it before anything else touches the server: Directus 12.4 rebuilds its schema cache
-    /// after every schema change, and a rebuild that was under way while a table was being made
-    /// is stored anyway (`getSchema` in `@directus/api`), so requests on the new table then fail
-    /// (403 "does not exist", 400 "Value is required" for its auto-increment key) until the next
-    /// schema change. Made here while nothing else runs, then checked through the cache, the tables
-    /// are known to every later rebuild.
+    /// Directus 12.4 rebuilds its schema cache after every schema change, and a rebuild that was
+    /// under way while a table was being made is stored anyway (`getSchema` in `@directus/api`),
+    /// so requests on the new table then fail (403 "does not exist", 400 "Value is required" for
+    /// its auto-increment key) until the next schema change: the tables are made under
+    /// [`schema_lock`] and checked through the cache ([`Directus::settle`]).
     pub fn prepare_tables(&self, tags: &[&str]) {
-        TABLES.get_or_init(|| {
+        // (SCHEMA before TABLES, always in this order)
+        let _schema = schema_lock();
+        let mut made = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
+        let tables = made.get_or_insert_with(|| {
+            let ours = format!("_{}_", std::process::id());
             let existing = self.admin(Method::GET, "/collections?fields=collection", None, 200);
             for old in existing["data"].as_array().into_iter().flatten() {
                 let name = old["collection"].as_str().unwrap_or_default();
-                if name.starts_with(TABLE_PREFIX) {
+                if name.starts_with(TABLE_PREFIX) && !name.contains(&ours) {
                     self.admin(Method::DELETE, &format!("/collections/{name}"), None, 204);
                 }
             }
-            let tables: BTreeMap<String, String> = tags
-                .iter()
-                .map(|tag| (tag.to_string(), identifier(tag)))
-                .collect();
-            // One request for all: each schema change costs Directus a schema rebuild.
-            let collections: Vec<Value> = tables
-                .values()
-                .map(|name| {
-                    json!({
-                        "collection": name,
-                        "schema": {},
-                        "meta": {"sort_field": "sort"},
-                        "fields": [
-                            {"field": "id", "type": "integer",
-                             "schema": {"is_primary_key": true, "has_auto_increment": true}},
-                            {"field": "title", "type": "string"},
-                            {"field": "rank", "type": "integer"},
-                            {"field": "sort", "type": "integer"},
-                        ],
-                    })
-                })
-                .collect();
-            self.admin(
-                Method::POST,
-                "/collections?fields=collection",
-                Some(Value::Array(collections)),
-                200,
-            );
-            for name in tables.values() {
-                self.settle(name, "id,title,rank,sort");
-            }
-            tables
+            BTreeMap::new()
         });
+        let new: BTreeMap<String, String> = tags
+            .iter()
+            .filter(|tag| !tables.contains_key(**tag))
+            .map(|tag| (tag.to_string(), identifier(tag)))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        // One request for all: each schema change costs Directus a schema rebuild.
+        let collections: Vec<Value> = new
+            .values()
+            .map(|name| {
+                json!({
+                    "collection": name,
+                    "schema": {},
+                    "meta": {"sort_field": "sort"},
+                    "fields": [
+                        {"field": "id", "type": "integer",
+                         "schema": {"is_primary_key": true, "has_auto_increment": true}},
+                        {"field": "title", "type": "string"},
+                        {"field": "rank", "type": "integer"},
+                        {"field": "sort", "type": "integer"},
+                    ],
+                })
+            })
+            .collect();
+        self.admin(
+            Method::POST,
+            "/collections?fields=collection",
+            Some(Value::Array(collections)),
+            200,
+        );
+        for name in new.values() {
+            self.settle(name, "id,title,rank,sort");
+        }
+        tables.extend(new);
     }
 
     /// The standard test table of `tag` (made by [`Directus::prepare_tables`]): `id`
@@ -596,7 +621,9 @@ impl Directus {
     /// When `tag` was not prepared.
     pub fn table(&self, tag: &str) -> String {
         TABLES
-            .get()
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
             .and_then(|tables| tables.get(tag))
             .unwrap_or_else(|| panic!("no table {tag:?} prepared (prepare_tables first)"))
             .clone()
@@ -707,8 +734,8 @@ impl Drop for Dropper<'_> {
     }
 }
 
-/// The tables of this test binary, by tag.
-static TABLES: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+/// The standard tables this test binary has made, by tag ([`Directus::prepare_tables`]).
+static TABLES: Mutex<Option<BTreeMap<String, String>>> = Mutex::new(None);
 
 /// How the names of [`identifier`] begin.
 const TABLE_PREFIX: &str = "nr_";

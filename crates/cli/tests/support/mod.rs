@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 pub mod directus;
+pub mod examples;
 pub mod recording;
+pub mod workflows;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -11,7 +11,7 @@
 //! exactly: whole items where the server's answer is known, else the exact keys and every value
 //! that is not a fresh id or a timestamp.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

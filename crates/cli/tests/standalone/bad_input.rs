@@ -6,7 +6,7 @@
 //! usage, input or definition error. Requests go to a local wiremock server (127.0.0.1) that
 //! answers like Directus; no case may make the binary panic.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

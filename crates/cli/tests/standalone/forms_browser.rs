@@ -18,7 +18,7 @@
 //! `scripts/test` installs Chromium and `forms/node_modules` and builds the page's planner first
 //! (`scripts/forms-browser`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

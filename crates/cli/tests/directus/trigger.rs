@@ -5,7 +5,7 @@
 //! (`--no-websocket`). Every test writes through Directus's REST API (or `noderun run`), waits
 //! for the items and asserts them exactly (timestamps and user ids by placeholder).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -15,28 +15,20 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::directus::{key_probe, key_probe_settled};
+use support::directus::{Directus, key_probe, key_probe_settled};
 
 const BIN: &str = env!("CARGO_BIN_EXE_noderun");
 
-/// A Directus of the suite, as its admin with a static token set by this test binary.
+/// A Directus of the suite, as its admin (with the static token of `support::directus`).
 struct Server {
+    directus: Directus,
+    /// The variable naming the server.
+    variable: &'static str,
     url: String,
     /// The PostgreSQL server (NODERUN_TEST_DIRECTUS_PG_URL), else SQLite.
     postgres: bool,
     token: String,
     user: String,
-    runtime: tokio::runtime::Runtime,
-    http: reqwest::Client,
-}
-
-fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the trigger tests need the Directus servers that scripts/test starts \
-             (run them with `scripts/test -p noderun --test directus_trigger`)"
-        )
-    })
 }
 
 fn unique(tag: &str) -> String {
@@ -54,53 +46,24 @@ fn unique(tag: &str) -> String {
 }
 
 impl Server {
-    fn connect(url_variable: &str) -> Server {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap();
-        let mut s = Server {
-            url: var(url_variable).trim_end_matches('/').to_string(),
-            postgres: url_variable == "NODERUN_TEST_DIRECTUS_PG_URL",
-            token: String::new(),
-            user: String::new(),
-            runtime,
-            http,
+    fn connect(variable: &'static str) -> Server {
+        let directus = match variable {
+            "NODERUN_TEST_DIRECTUS_PG_URL" => Directus::connect_postgres(),
+            "NODERUN_TEST_DIRECTUS2_URL" => Directus::connect_second(),
+            _ => Directus::connect(),
         };
-        // one static token for the admin per server and test binary (a new admin user would
-        // take one of the licence's seats)
-        static TOKENS: std::sync::Mutex<Vec<(String, String, String)>> =
-            std::sync::Mutex::new(Vec::new());
-        let mut tokens = TOKENS.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, token, user)) = tokens.iter().find(|(u, _, _)| *u == s.url) {
-            s.token = token.clone();
-            s.user = user.clone();
-            return s;
+        let user = directus.admin(Method::GET, "/users/me?fields=id", None, 200)["data"]["id"]
+            .as_str()
+            .expect("the admin's id")
+            .to_string();
+        Server {
+            url: directus.url.clone(),
+            postgres: variable == "NODERUN_TEST_DIRECTUS_PG_URL",
+            token: directus.admin_token().to_string(),
+            user,
+            variable,
+            directus,
         }
-        let login = s.call(
-            Method::POST,
-            "/auth/login",
-            None,
-            Some(json!({"email": var("NODERUN_TEST_ADMIN_EMAIL"),
-                        "password": var("NODERUN_TEST_ADMIN_PASSWORD")})),
-        );
-        let admin = login["data"]["access_token"].as_str().unwrap().to_string();
-        let token = unique("trigger_admin");
-        let me = s.call(
-            Method::PATCH,
-            "/users/me?fields=id",
-            Some(&admin),
-            Some(json!({"token": token})),
-        );
-        s.user = me["data"]["id"].as_str().unwrap().to_string();
-        tokens.push((s.url.clone(), token.clone(), s.user.clone()));
-        s.token = token;
-        s
     }
 
     fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
@@ -109,7 +72,7 @@ impl Server {
         value
     }
 
-    /// One request; its status and its body (`Null` when not JSON).
+    /// One request; its status and its body.
     fn request(
         &self,
         method: Method,
@@ -117,26 +80,7 @@ impl Server {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = format!("{}{path}", self.url);
-        self.runtime.block_on(async {
-            let mut r = self.http.request(method.clone(), &url);
-            if let Some(t) = token {
-                r = r.bearer_auth(t);
-            }
-            if let Some(b) = &body {
-                r = r.json(b);
-            }
-            let response = r
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-            let status = response.status().as_u16();
-            let bytes = response.bytes().await.unwrap();
-            (
-                status,
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            )
-        })
+        self.directus.call(method, path, token, body)
     }
 
     /// A request as the admin.
@@ -254,17 +198,13 @@ struct Collection<'a> {
 
 impl Drop for Collection<'_> {
     fn drop(&mut self) {
-        let url = format!("{}/collections/{}", self.server.url, self.name);
         let server = self.server;
-        // (the request is made inside the runtime: its timeout needs the timer)
-        let _ = server.runtime.block_on(async {
-            server
-                .http
-                .delete(&url)
-                .bearer_auth(&server.token)
-                .send()
-                .await
-        });
+        server.request(
+            Method::DELETE,
+            &format!("/collections/{}", self.name),
+            Some(&server.token),
+            None,
+        );
     }
 }
 
@@ -437,7 +377,7 @@ fn creates_updates_deletes_an_import_and_a_system_collection_in_order() {
     });
 }
 
-fn changes_in_order(server: &str, websocket: bool) {
+fn changes_in_order(server: &'static str, websocket: bool) {
     let s = Server::connect(server);
     let c_table = s.collection("trig_order");
     let c = c_table.name.clone();
@@ -593,7 +533,7 @@ fn a_token_gets_only_the_changes_it_may_read() {
     });
 }
 
-fn only_readable(server: &str) {
+fn only_readable(server: &'static str) {
     let s = Server::connect(server);
     let open_table = s.collection("trig_open");
     let open = open_table.name.clone();
@@ -698,7 +638,7 @@ fn kill_9_mid_stream_then_restart_delivers_every_change_once_in_order() {
     });
 }
 
-fn killed_and_restarted(server: &str, websocket: bool) {
+fn killed_and_restarted(server: &'static str, websocket: bool) {
     let s = Server::connect(server);
     let c_table = s.collection("trig_kill");
     let c = c_table.name.clone();
@@ -793,7 +733,7 @@ fn concurrent_writers_every_change_exactly_once() {
     });
 }
 
-fn concurrent(server: &str, websocket: bool) {
+fn concurrent(server: &'static str, websocket: bool) {
     let s = Server::connect(server);
     let c_table = s.collection("trig_conc");
     let c = c_table.name.clone();
@@ -810,17 +750,7 @@ fn concurrent(server: &str, websocket: bool) {
             .map(|i| json!({"title": format!("b{i}")}))
             .collect();
         let c2 = c.clone();
-        let s2 = Server {
-            url: s.url.clone(),
-            postgres: s.postgres,
-            token: s.token.clone(),
-            user: s.user.clone(),
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
-            http: reqwest::Client::new(),
-        };
+        let s2 = Server::connect(s.variable);
         scope.spawn(move || s2.create(&c2, Value::Array(batch)));
         std::thread::sleep(Duration::from_millis(200));
         for i in 0..SINGLES {

@@ -10,7 +10,7 @@
 //! carrying random tokens, the exact keys, `pairedItem`, the fixed values and the tokens' shape
 //! (and that they work).
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -8,7 +8,7 @@
 //! continues with `--resume` after its last entry, nothing missed or repeated. Items of a
 //! collection with a UUID key or a manual sort field page by offset, in the server's order.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};

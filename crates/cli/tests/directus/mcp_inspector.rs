@@ -5,7 +5,7 @@
 //! streamable HTTP. The Inspector's `--strict` check finds no portability problem in any of the
 //! 172 tools' schemas.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! page, help, refused values, warnings, colours and pipes. Self-contained: requests go to a
 //! local server (the test kit's, 127.0.0.1) or nowhere (dry runs, lookups).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! item and the binary property, found before anything is sent (a listener on 127.0.0.1 checks
 //! that no connection was made).
 
-mod support;
+use crate::support;
 
 use std::net::TcpListener;
 

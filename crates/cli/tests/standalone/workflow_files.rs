@@ -1,45 +1,17 @@
 //! `noderun run --workflow FILE --node NAME`: n8n's exported workflows and clipboard copies, the
 //! node settings n8n honours (`disabled`, `executeOnce`, `alwaysOutputData`, errors), what
 //! expressions see (`$('Node')` through `--node-output` and paired items, `$input.all()`,
-//! `$vars`, `$env`, the time zone). Dry runs where the request is what matters; the real Directus
-//! (`scripts/test` starts it) where its answers are.
+//! `$vars`, `$env`, the time zone), in dry runs (the real Directus's answers:
+//! directus/workflow_files.rs).
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
-use support::directus::{Directus, scratch};
+use support::directus::scratch;
+use support::workflows::{items, node, workflow, write};
 use support::{noderun_with_env, parse_lines};
 
 const URL: (&str, &str) = ("DIRECTUS_URL", "http://127.0.0.1:9");
-
-fn node(name: &str, node_type: &str, parameters: Value) -> Value {
-    json!({"id": name, "name": name, "type": node_type, "typeVersion": 1, "position": [0, 0], "parameters": parameters})
-}
-
-/// Trigger → Code → Edit Fields → `last`, as n8n exports it.
-fn workflow(last: Vec<Value>) -> Value {
-    let mut nodes = vec![
-        node("Start", "n8n-nodes-base.manualTrigger", json!({})),
-        node(
-            "Code",
-            "n8n-nodes-base.code",
-            json!({"jsCode": "return []"}),
-        ),
-        node("Edit Fields", "n8n-nodes-base.set", json!({})),
-    ];
-    let mut connections = json!({
-        "Start": {"main": [[{"node": "Code", "type": "main", "index": 0}]]},
-        "Code": {"main": [[{"node": "Edit Fields", "type": "main", "index": 0}]]},
-    });
-    let mut previous = "Edit Fields".to_string();
-    for n in last {
-        let name = n["name"].as_str().unwrap().to_string();
-        connections[&previous] = json!({"main": [[{"node": name, "type": "main", "index": 0}]]});
-        previous = name;
-        nodes.push(n);
-    }
-    json!({"name": "Test", "id": "wf-test", "nodes": nodes, "connections": connections, "settings": {"timezone": "Europe/Berlin"}})
-}
 
 fn get(name: &str, id: &str) -> Value {
     node(
@@ -49,29 +21,10 @@ fn get(name: &str, id: &str) -> Value {
     )
 }
 
-fn write(dir: &std::path::Path, name: &str, value: &Value) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, value.to_string()).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
 fn write_items(dir: &std::path::Path, name: &str, items: &[Value]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, support::ndjson(items)).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-/// The Code node's items and the Edit Fields items made from them (the input of the next node).
-fn items() -> (Vec<Value>, Vec<Value>) {
-    let code = vec![
-        json!({"json": {"id": 11, "slug": "a"}, "pairedItem": {"item": 0}}),
-        json!({"json": {"id": 12, "slug": "b"}, "pairedItem": {"item": 0}}),
-    ];
-    let edit = vec![
-        json!({"json": {"title": "A"}, "pairedItem": {"item": 0}}),
-        json!({"json": {"title": "B"}, "pairedItem": {"item": 1}}),
-    ];
-    (code, edit)
 }
 
 fn urls(stdout: &str) -> Vec<Value> {
@@ -387,63 +340,5 @@ fn node_settings_are_honoured_or_refused_by_name() {
                 "noderun: error: --workflow {wf}: node 'Get': retryOnFail must be true or false; got \"yes\"\n"
             )
         )
-    );
-}
-
-#[test]
-fn always_output_data_and_on_error_on_a_real_directus() {
-    let directus = Directus::connect();
-    let creds = directus.admin_credentials_file("workflow_files_real", "admin");
-    let dir = scratch("workflow_files_real");
-    let list = node(
-        "Folders",
-        "n8n-nodes-noderun.directus",
-        json!({"resource": "folders", "operation": "list", "returnAll": true,
-               "additionalFields": {"filter": "={{ JSON.stringify({ name: { _eq: 'none-' + $json.title } }) }}"}}),
-    );
-    let mut always = list.clone();
-    always["alwaysOutputData"] = json!(true);
-    let input = support::ndjson(&items().1);
-    let run = |n: Value| {
-        let wf = write(&dir, "wf.json", &workflow(vec![n]));
-        noderun_with_env(
-            &[
-                "run",
-                "--workflow",
-                &wf,
-                "--credentials",
-                creds.to_str().unwrap(),
-                "-q",
-            ],
-            &[],
-            &input,
-        )
-    };
-    // No folder matches: no output, and with alwaysOutputData n8n's one empty item, paired with
-    // every input item.
-    let out = run(list);
-    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
-    let out = run(always);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        parse_lines(&out.stdout),
-        [json!({"json": {}, "pairedItem": [{"item": 0}, {"item": 1}]})]
-    );
-    // onError from the workflow: a folder that does not exist becomes an error item.
-    let mut missing = node(
-        "Folder",
-        "n8n-nodes-noderun.directus",
-        json!({"resource": "folders", "operation": "get", "id": "={{ '00000000-0000-4000-8000-00000000000' + $itemIndex }}"}),
-    );
-    missing["onError"] = json!("continueRegularOutput");
-    let out = run(missing);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let forbidden = "You don't have permission to access this. (HTTP 403, FORBIDDEN)";
-    assert_eq!(
-        parse_lines(&out.stdout),
-        [
-            support::error_item(0, forbidden, 403, "FORBIDDEN"),
-            support::error_item(1, forbidden, 403, "FORBIDDEN")
-        ]
     );
 }

@@ -11,7 +11,7 @@
 //!
 //! `NODERUN_BLESS=1` writes the requests sent into the fixture's `expected` (to review).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 //!
 //! The server is the one `scripts/test` starts (see `support::directus`).
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

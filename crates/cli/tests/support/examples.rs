@@ -1,4 +1,5 @@
-//! The command examples of the README and docs/ still run and print what they show.
+//! The command examples of the README and docs/: read, run, compared with what they show
+//! (standalone/docs_examples.rs and directus/docs_examples.rs run them).
 //!
 //! Every ```console block is a session (a command that runs until stopped, such as `noderun
 //! trigger` or `noderun mcp --listen` on its fixed port, is shown as a ```text block instead): `$ ` starts a command (continued by lines ending in
@@ -12,15 +13,13 @@
 //! `creds.json` holds its URL, its URL reads as `http://127.0.0.1:8055` in the output, and the
 //! admin's email and password are the server's.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::directus::Directus;
+use super::directus::Directus;
 
 /// One command of a console block and what it prints.
-struct Example {
+pub struct Example {
     /// Where it is, for messages: `README.md:57`.
     place: String,
     command: String,
@@ -28,7 +27,7 @@ struct Example {
 }
 
 /// The console blocks of the README and docs/*.md, each a list of examples.
-fn blocks() -> Vec<Vec<Example>> {
+pub fn blocks() -> Vec<Vec<Example>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = vec![root.join("README.md")];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
@@ -84,7 +83,7 @@ fn blocks() -> Vec<Vec<Example>> {
 /// Whether `actual` matches `expected`, in which `…` stands for any text.
 /// The printed lines match the shown ones, line by line; a shown line that is only `…` stands
 /// for one or more printed lines (a long list shortened in the docs).
-fn lines_match(expected: &[String], printed: &[&str]) -> bool {
+pub fn lines_match(expected: &[String], printed: &[&str]) -> bool {
     match (expected.first(), printed.first()) {
         (None, None) => true,
         (Some(x), _) if x == "…" => {
@@ -98,7 +97,7 @@ fn lines_match(expected: &[String], printed: &[&str]) -> bool {
     }
 }
 
-fn matches(expected: &str, actual: &str) -> bool {
+pub fn matches(expected: &str, actual: &str) -> bool {
     let parts: Vec<&str> = expected.split('…').collect();
     if parts.len() == 1 {
         return expected == actual;
@@ -118,7 +117,7 @@ fn matches(expected: &str, actual: &str) -> bool {
 }
 
 /// A run's time (` in 1.03s`) as ` in Ts`.
-fn without_times(line: &str) -> String {
+pub fn without_times(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(i) = rest.find(" in ") {
@@ -139,7 +138,7 @@ fn without_times(line: &str) -> String {
 }
 
 /// Runs a block's examples in a fresh directory; `directus` is the server for `creds.json`.
-fn run_block(examples: &[Example], directus: Option<&Directus>) {
+pub fn run_block(examples: &[Example], directus: Option<&Directus>) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("docs_examples")
         .join(examples[0].place.replace([':', '.'], "_"));
@@ -204,53 +203,6 @@ fn run_block(examples: &[Example], directus: Option<&Directus>) {
     }
 }
 
-fn needs_directus(block: &[Example]) -> bool {
+pub fn needs_directus(block: &[Example]) -> bool {
     block.iter().any(|e| e.command.contains("creds.json"))
-}
-
-#[test]
-fn the_matching_rules() {
-    assert!(matches("a…c", "abbbc"));
-    assert!(matches(
-        "{\"t\":\"x_…\",\"a\":\"ey…\"}",
-        "{\"t\":\"x_123\",\"a\":\"eyJ\"}"
-    ));
-    assert!(!matches("a…c", "abd"));
-    assert!(!matches("ab", "abc"));
-    assert_eq!(
-        without_times("noderun: 2 items: 1 succeeded in 1.03s"),
-        "noderun: 2 items: 1 succeeded in Ts"
-    );
-    assert_eq!(without_times("written in place"), "written in place");
-    let shown = ["a", "…", "d"].map(String::from);
-    assert!(lines_match(&shown, &["a", "b", "c", "d"]));
-    assert!(!lines_match(&shown, &["a", "d"]));
-    assert!(!lines_match(&shown, &["a", "b", "c"]));
-}
-
-/// The examples that need nothing but the binary.
-#[test]
-fn self_contained_examples_print_what_the_docs_show() {
-    let blocks: Vec<Vec<Example>> = blocks()
-        .into_iter()
-        .filter(|b| !needs_directus(b))
-        .collect();
-    assert!(
-        blocks.len() >= 3,
-        "the README's describe, export and forms examples"
-    );
-    for block in &blocks {
-        run_block(block, None);
-    }
-}
-
-/// The examples that run against a Directus.
-#[test]
-fn directus_examples_print_what_the_docs_show() {
-    let directus = Directus::connect();
-    let blocks: Vec<Vec<Example>> = blocks().into_iter().filter(|b| needs_directus(b)).collect();
-    assert!(!blocks.is_empty(), "the README's login example");
-    for block in &blocks {
-        run_block(block, Some(&directus));
-    }
 }

@@ -3,7 +3,7 @@
 //! two-factor, import and export, run through the `noderun` binary as a user runs them. Outputs are asserted exactly where they are not
 //! server-generated (ids, dates), and files byte for byte.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! in error messages or in Debug output, whatever the server sends back: whole flows run with
 //! `RUST_LOG=trace` and every byte written is searched.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::noderun_with_env;

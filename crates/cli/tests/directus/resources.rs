@@ -14,7 +14,7 @@
 //! ([`normalized`]); where an id matters, the test checks it against the id the previous step
 //! gave. Integer keys are exact: each table is new, so its ids start at 1.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -9,13 +9,13 @@
 //! Coverage is checked too: every operation the community node and noderun share, in every
 //! state of its toggles that the community node can be in, has a case.
 //!
-//! Recording: `NODERUN_BLESS=1 cargo test -p noderun --test community_workflows` adds a case for
+//! Recording: `NODERUN_BLESS=1 cargo test -p noderun --test standalone community_workflows` adds a case for
 //! every state that has none (the state's toggles and the required parameters with example
 //! values, under the community node's type) and writes into every case the request noderun
 //! sent (and its output, for the cases that list one). Review the diff: a case says what the
 //! node's user meant.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -201,7 +201,7 @@ fn every_shared_operation_and_toggle_state_has_a_case() {
     let (mut problems, missing) = coverage(&fixture());
     problems.extend(missing.iter().map(|(resource, operation, state)| {
         format!(
-            "no case for {resource} {operation} in state {} (record one: NODERUN_BLESS=1 cargo test -p noderun --test community_workflows)",
+            "no case for {resource} {operation} in state {} (record one: NODERUN_BLESS=1 cargo test -p noderun --test standalone community_workflows)",
             Value::Object(state.clone())
         )
     }));

@@ -3,7 +3,7 @@
 //! handshake of 2025-11-25 (`initialize`) and the stateless lifecycle of 2026-07-28
 //! (`server/discover`); and the HTTP transport's locks tried from outside.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! it. Each case asserts the exact stdout, stderr (the wall time masked) and exit code, and that
 //! every item whose request the server answered has its output, or is listed as not delivered.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
