@@ -1,5 +1,6 @@
 //! `noderun mcp directus` driven by a real MCP client, the official Rust SDK's (rmcp), against
-//! the real Directus that `scripts/test` starts: on stdio and on streamable HTTP, with the
+//! the second real Directus that `scripts/test` starts (the main one's collections are counted by
+//! the licence: see `Directus::prepare_tables`): on stdio and on streamable HTTP, with the
 //! handshake of 2025-11-25 (`initialize`) and the stateless lifecycle of 2026-07-28
 //! (`server/discover`); and the HTTP transport's locks tried from outside.
 
@@ -173,7 +174,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// handshake, the tool list, a read, a create, an update with a bad value, a delete, a file
 /// upload and download; the token appears in no message and no log.
 fn session(modern: bool) {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     directus.prepare_tables(&TABLES);
     let tag = if modern { "modern" } else { "legacy" };
     let table = directus.table(tag);
@@ -320,7 +321,7 @@ fn stdio_session_with_server_discover() {
 /// A list longer than the result limit is cut: the first entries, then how to read on.
 #[test]
 fn long_lists_are_cut_saying_how_to_read_on() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     directus.prepare_tables(&TABLES);
     let table = directus.table("cut");
     let rows: Vec<Value> = (0..40)
@@ -401,7 +402,7 @@ async fn http_client(url: &str, token: &str, modern: bool) -> Client {
 
 #[test]
 fn streamable_http_with_both_lifecycles() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let credentials = directus.admin_credentials_file("mcp", "admin-http");
     let credentials = credentials.to_str().unwrap().to_string();
     let dir = std::env::temp_dir().join(format!("noderun-mcp-http-{}", std::process::id()));
@@ -456,7 +457,7 @@ fn streamable_http_with_both_lifecycles() {
 /// bearer token, and refuses foreign `Host` and `Origin` headers (DNS rebinding).
 #[test]
 fn streamable_http_lets_no_one_else_in() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let credentials = directus.admin_credentials_file("mcp", "admin-locks");
     let credentials = credentials.to_str().unwrap().to_string();
     runtime().block_on(async {

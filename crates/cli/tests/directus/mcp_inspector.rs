@@ -1,7 +1,7 @@
 //! `noderun mcp directus` driven by the official MCP Inspector's CLI mode
 //! (`@modelcontextprotocol/inspector --cli`, pinned in tests/mcp-inspector/package-lock.json and
 //! installed by `scripts/test`, run on the Node 22 that `scripts/directus-server` installs)
-//! against the real Directus: on stdio (the handshake era and the stateless one) and on
+//! against the second real Directus of `scripts/test`: on stdio (the handshake era and the stateless one) and on
 //! streamable HTTP. The Inspector's `--strict` check finds no portability problem in any of the
 //! 172 tools' schemas.
 
@@ -106,7 +106,7 @@ fn on_stdio(server: &[&str], flags: &[&str]) -> Run {
 
 #[test]
 fn the_inspector_lists_and_calls_the_tools_on_stdio() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     directus.prepare_tables(&TABLES);
     let table = directus.table("inspector");
     let credentials = directus.admin_credentials_file("mcp_inspector", "admin");
@@ -301,7 +301,7 @@ fn http_server(credentials: &str) -> (Child, String, String) {
 
 #[test]
 fn the_inspector_calls_the_tools_over_streamable_http() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let credentials = directus.admin_credentials_file("mcp_inspector", "admin-http");
     let (mut child, url, token) = http_server(credentials.to_str().unwrap());
     let bearer = format!("Authorization: Bearer {token}");

@@ -1,5 +1,5 @@
 //! Every operation of the official Directus node (`@directus/n8n-nodes-directus`) against a
-//! REAL Directus 12.4: workflow nodes of its type, with its parameter names and value shapes and
+//! REAL Directus 12.4 (the second server of `scripts/test`): workflow nodes of its type, with its parameter names and value shapes and
 //! its credential's field names (`url`, `token`), run through `noderun run --workflow-node` as a
 //! user runs them, one run per workflow step, ids taken from the previous step's output by
 //! expression. Outputs are asserted exactly; where the server lists what other tests may change
@@ -87,7 +87,7 @@ impl Official {
 
 #[test]
 fn items_every_operation() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let node = Official::new(&directus, "official_items");
     let table = directus.table("official");
     // Create: the fields as name/value pairs (values are text in the official node; Directus
@@ -201,7 +201,7 @@ fn items_every_operation() {
 
 #[test]
 fn users_every_operation() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let node = Official::new(&directus, "official_users");
     let role =
         directus.admin(Method::GET, "/users/me?fields=role", None, 200)["data"]["role"].clone();
@@ -308,7 +308,7 @@ fn users_every_operation() {
 
 #[test]
 fn files_every_operation() {
-    let directus = Directus::connect();
+    let directus = Directus::connect_second();
     let node = Official::new(&directus, "official_files");
     let text = b"imported by the official node".to_vec();
     let url = serve(text.clone(), "text/plain", "imported.txt");

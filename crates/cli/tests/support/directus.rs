@@ -552,8 +552,9 @@ impl Directus {
     }
 
     /// Makes the standard test tables (see [`Directus::table`]) named by `tags` that this process
-    /// has not made yet; the first call drops the tables (`nr_…`) that earlier runs left on the
-    /// server (the licence counts collections).
+    /// has not made yet on the server; the first call per server drops the tables (`nr_…`) that
+    /// earlier runs left there (the Core licence allows 25 collections per server, which is why
+    /// the modules with tables of their own beside `resources` use the second server).
     ///
     /// Directus 12.4 rebuilds its schema cache after every schema change, and a rebuild that was
     /// under way while a table was being made is stored anyway (`getSchema` in `@directus/api`),
@@ -564,7 +565,7 @@ impl Directus {
         // (SCHEMA before TABLES, always in this order)
         let _schema = schema_lock();
         let mut made = TABLES.lock().unwrap_or_else(PoisonError::into_inner);
-        let tables = made.get_or_insert_with(|| {
+        if !made.contains_key(&self.url) {
             let ours = format!("_{}_", std::process::id());
             let existing = self.admin(Method::GET, "/collections?fields=collection", None, 200);
             for old in existing["data"].as_array().into_iter().flatten() {
@@ -573,8 +574,8 @@ impl Directus {
                     self.admin(Method::DELETE, &format!("/collections/{name}"), None, 204);
                 }
             }
-            BTreeMap::new()
-        });
+        }
+        let tables = made.entry(self.url.clone()).or_default();
         let new: BTreeMap<String, String> = tags
             .iter()
             .filter(|tag| !tables.contains_key(**tag))
@@ -623,7 +624,7 @@ impl Directus {
         TABLES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
+            .get(&self.url)
             .and_then(|tables| tables.get(tag))
             .unwrap_or_else(|| panic!("no table {tag:?} prepared (prepare_tables first)"))
             .clone()
@@ -734,8 +735,9 @@ impl Drop for Dropper<'_> {
     }
 }
 
-/// The standard tables this test binary has made, by tag ([`Directus::prepare_tables`]).
-static TABLES: Mutex<Option<BTreeMap<String, String>>> = Mutex::new(None);
+/// The standard tables this test binary has made, by server URL and tag
+/// ([`Directus::prepare_tables`]).
+static TABLES: Mutex<BTreeMap<String, BTreeMap<String, String>>> = Mutex::new(BTreeMap::new());
 
 /// How the names of [`identifier`] begin.
 const TABLE_PREFIX: &str = "nr_";
@@ -756,6 +758,40 @@ impl Directus {
             directus: self,
             path,
             previous,
+        }
+    }
+}
+
+/// Deletes a collection of a test when dropped (also when the test fails): the Core licence
+/// allows 25 collections per server, and the tests of the binary run side by side.
+pub struct CollectionGuard<'a> {
+    directus: &'a Directus,
+    name: String,
+}
+
+impl Directus {
+    /// Deletes `collection` when the guard is dropped (a collection that is not there, as one
+    /// the test failed before making, is fine).
+    pub fn dropping(&self, collection: &str) -> CollectionGuard<'_> {
+        CollectionGuard {
+            directus: self,
+            name: collection.to_string(),
+        }
+    }
+}
+
+impl Drop for CollectionGuard<'_> {
+    fn drop(&mut self) {
+        let _schema = schema_lock();
+        let path = format!("/collections/{}", self.name);
+        let (status, body) = self.directus.call(
+            Method::DELETE,
+            &path,
+            Some(&self.directus.admin_token),
+            None,
+        );
+        if ![204, 403].contains(&status) && !std::thread::panicking() {
+            panic!("DELETE {path} answered {status}: {body}");
         }
     }
 }
