@@ -31,18 +31,9 @@ struct Server {
     user: String,
 }
 
+/// A name of the run's own: letters, digits and `_`, `tag` first.
 fn unique(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{tag}_{}_{:x}_{}",
-        std::process::id(),
-        nanos % 0xffff_ffff,
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
+    support::directus::unique(&format!("{tag}_")).replace('-', "_")
 }
 
 impl Server {
@@ -67,20 +58,9 @@ impl Server {
     }
 
     fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Value {
-        let (status, value) = self.request(method.clone(), path, token, body);
+        let (status, value) = self.directus.call(method.clone(), path, token, body);
         assert!(status < 300, "{method} {path} answered {status}: {value}");
         value
-    }
-
-    /// One request; its status and its body.
-    fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        self.directus.call(method, path, token, body)
     }
 
     /// A request as the admin.
@@ -116,12 +96,13 @@ impl Server {
                 (permissions["data"].get(&name).is_some(), permissions)
             } else {
                 let (status, answer) =
-                    self.request(Method::POST, &path, Some(&self.token), Some(key_probe()));
+                    self.directus
+                        .call(Method::POST, &path, Some(&self.token), Some(key_probe()));
                 (key_probe_settled(status, &answer), json!([status, answer]))
             };
             // the trigger finds the key in the fields, which Directus caches apart (a 403 while
             // it does not know the collection)
-            let (_, fields) = self.request(
+            let (_, fields) = self.directus.call(
                 Method::GET,
                 &format!("/fields/{name}"),
                 Some(&self.token),
@@ -199,7 +180,7 @@ struct Collection<'a> {
 impl Drop for Collection<'_> {
     fn drop(&mut self) {
         let server = self.server;
-        server.request(
+        server.directus.call(
             Method::DELETE,
             &format!("/collections/{}", self.name),
             Some(&server.token),
@@ -216,12 +197,9 @@ struct Trigger {
     cursor: PathBuf,
 }
 
+/// A directory of the test's own.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("directus_trigger")
-        .join(unique(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    support::directus::scratch(&unique(name))
 }
 
 impl Trigger {
