@@ -25,7 +25,7 @@ type Client = RunningService<RoleClient, ()>;
 /// Request headers, as (name, value).
 type Headers<'a> = Vec<(&'a str, String)>;
 
-/// The test tables (made once per test binary; see `Directus::prepare_tables`).
+/// The test tables (made once per run on the server; see `Directus::prepare_tables`).
 const TABLES: [&str; 3] = ["legacy", "modern", "cut"];
 
 /// The tools served without a selection: the definitions' default set.

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 use support::directus::Directus;
 
-/// The test tables (made once per test binary; see `Directus::prepare_tables`).
+/// The test tables (made once per run on the server; see `Directus::prepare_tables`).
 const TABLES: [&str; 1] = ["inspector"];
 
 /// What one Inspector run gave.
