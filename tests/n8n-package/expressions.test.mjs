@@ -19,7 +19,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { env } from './env.mjs';
 
@@ -87,18 +86,8 @@ let scratch;
 let exported;
 let runData;
 
-// The Code node runs in n8n's task runner, whose broker listens on a port (5679 by default): a
-// free one, so that another n8n on the machine (another test run) does not stop this one.
-let brokerPort;
-const freePort = () => new Promise((done, fail) => {
-	const server = createServer().listen(0, '127.0.0.1', () => {
-		const { port } = server.address();
-		server.close(() => done(port));
-	}).on('error', fail);
-});
 const n8n = (args) => spawnSync(env('N8N_INSTANCE'), ['n8n', folder, ...args], {
 	encoding: 'utf8', maxBuffer: 64 << 20,
-	env: { ...process.env, N8N_RUNNERS_BROKER_PORT: String(brokerPort), N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1' },
 });
 const admin = async (method, path, body) => {
 	const r = await fetch(`${URL_}${path}`, {
@@ -110,7 +99,6 @@ const admin = async (method, path, body) => {
 };
 
 before(async () => {
-	brokerPort = await freePort();
 	const login = await fetch(`${URL_}/auth/login`, {
 		method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
 	}).then((r) => r.json());

@@ -15,8 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { env } from './env.mjs';
+import { env, freePort } from './env.mjs';
 
 const URL_ = env('NODERUN_TEST_DIRECTUS_URL');
 const RUN = Date.now().toString(36);
@@ -57,13 +56,6 @@ async function visible(name) {
 	}
 }
 
-const freePort = () => new Promise((resolve) => {
-	const s = createServer().listen(0, '127.0.0.1', () => {
-		const { port } = s.address();
-		s.close(() => resolve(port));
-	});
-});
-
 function cli(args) {
 	const r = spawnSync(env('N8N_INSTANCE'), ['n8n', folder, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
 	assert.equal(r.status, 0, `n8n ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
@@ -72,10 +64,13 @@ function cli(args) {
 
 let port;
 let lastLog;
-/** The end of the running n8n's log, for a failure's message. */
+/** What the running n8n logged about scheduling its polls (it runs at debug level), and errors,
+ * the last 40 such lines, for a failure's message. */
 const logTail = () => {
 	try {
-		return `n8n's log ends with:\n${readFileSync(lastLog, 'utf8').split('\n').slice(-40).join('\n')}`;
+		const lines = readFileSync(lastLog, 'utf8').split('\n')
+			.filter((l) => /cron|[Pp]oll|[Aa]ctivat|superseded|[Ii]solate|error|warn|Editor is now/.test(l));
+		return `n8n's log (its polls and errors) ends with:\n${lines.slice(-40).join('\n')}`;
 	} catch {
 		return 'no n8n log';
 	}
@@ -86,7 +81,9 @@ async function start() {
 	lastLog = log;
 	n8n = spawn(env('N8N_INSTANCE'), ['n8n', folder, 'start'], {
 		env: { ...process.env, N8N_PORT: String(port), N8N_LISTEN_ADDRESS: '127.0.0.1', N8N_HOST: '127.0.0.1',
-			N8N_RUNNERS_ENABLED: 'false', N8N_SECURE_COOKIE: 'false', DB_SQLITE_POOL_SIZE: '0' },
+			N8N_RUNNERS_ENABLED: 'false', N8N_SECURE_COOKIE: 'false', DB_SQLITE_POOL_SIZE: '0',
+			// its cron ticks and polls show in a failure's message (see tests/n8n-package/run)
+			N8N_LOG_LEVEL: 'debug' },
 		stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')],
 	});
 	const deadline = Date.now() + 240_000;
