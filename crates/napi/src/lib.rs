@@ -197,7 +197,7 @@ pub async fn poll(request: Value) -> Result<Value> {
     let manual = request.get("manual") == Some(&Value::Bool(true));
     let cursor = match request.remove("cursor") {
         Some(v @ Value::Object(_)) if !manual => Some(
-            serde_json::from_value::<noderun_trigger::Cursor>(v).map_err(|e| {
+            serde_json::from_value::<noderun_trigger::Cursor>(integral(v)).map_err(|e| {
                 reason(format!(
                     "the saved cursor is not one of the trigger's ({e})"
                 ))
@@ -225,6 +225,31 @@ pub async fn poll(request: Value) -> Result<Value> {
         changes.into_iter().map(|c| c.item).collect()
     };
     Ok(json!({"items": items, "cursor": feed.cursor(), "warnings": feed.take_warnings()}))
+}
+
+/// `value` with every whole number that came from JavaScript as a float made an integer again.
+///
+/// A JavaScript number reaches Rust as an integer only within i32 range, else as a float: the
+/// cursor n8n keeps in the workflow's static data holds activity ids and, for ids not seen yet,
+/// the unix milliseconds when they were first missed (`[9666, 9670, 1764751177104]`), which
+/// came back as `1764751177104.0` and failed to parse, so every poll after one that left a gap
+/// pending failed.
+fn integral(value: Value) -> Value {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f)
+                if n.is_f64()
+                    && f.fract() == 0.0
+                    && (0.0..=9_007_199_254_740_992.0).contains(&f) =>
+            {
+                json!(f as u64)
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(integral).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, integral(v))).collect()),
+        other => other,
+    }
 }
 
 /// Whether noderun evaluates this parameter value itself inside n8n: an expression in the native
@@ -296,4 +321,22 @@ fn result(batch: BatchResult) -> Value {
             "interrupted": s.interrupted,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_with_pending_ids_survives_javascript_numbers() {
+        let from_js = json!({"directus": "http://d", "after": 10409.0,
+                             "pending": [[9666, 9670.0, 1764751177104.0]]});
+        let cursor: noderun_trigger::Cursor = serde_json::from_value(integral(from_js)).unwrap();
+        assert_eq!(
+            serde_json::to_value(cursor).unwrap(),
+            json!({"directus": "http://d", "after": 10409, "pending": [[9666, 9670, 1764751177104u64]]})
+        );
+        // what is no whole number stays as it was
+        assert_eq!(integral(json!([1.5, -2.0, "3"])), json!([1.5, -2.0, "3"]));
+    }
 }
