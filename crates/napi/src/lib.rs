@@ -130,7 +130,8 @@ pub async fn run(request: Value, execution: Option<u32>) -> Result<Value> {
 
 /// One poll of the Directus change feed. `request` is `{credentials, parameters: {collections:
 /// [name], events: ["create"|"update"|"delete"], fields?: "a,b", filter?: object|string},
-/// cursor?: Cursor|null, max?: number, manual?: bool}`. Without a cursor the feed starts from
+/// cursor?: Cursor|string|null, max?: number, manual?: bool}` (the cursor as an object or as its
+/// JSON text, the form the package keeps: see [`integral`]). Without a cursor the feed starts from
 /// now (no items: the first production poll only places it). `manual` (an editor's test run)
 /// reads the last 100 activity rows and returns the newest change only, leaving the cursor as it
 /// was. Resolves to `{items: [{json}], cursor}`; rejects with the reason (a collection the token
@@ -195,13 +196,19 @@ pub async fn poll(request: Value) -> Result<Value> {
         commit_window: Duration::from_secs(300),
     };
     let manual = request.get("manual") == Some(&Value::Bool(true));
+    let unreadable = |e: serde_json::Error| {
+        reason(format!(
+            "the saved cursor is not one of the trigger's ({e})"
+        ))
+    };
     let cursor = match request.remove("cursor") {
-        Some(v @ Value::Object(_)) if !manual => Some(
-            serde_json::from_value::<noderun_trigger::Cursor>(integral(v)).map_err(|e| {
-                reason(format!(
-                    "the saved cursor is not one of the trigger's ({e})"
-                ))
-            })?,
+        _ if manual => None,
+        // as the package keeps it in n8n's static data: its JSON text, read exactly
+        Some(Value::String(text)) => {
+            Some(serde_json::from_str::<noderun_trigger::Cursor>(&text).map_err(unreadable)?)
+        }
+        Some(v @ Value::Object(_)) => Some(
+            serde_json::from_value::<noderun_trigger::Cursor>(integral(v)).map_err(unreadable)?,
         ),
         _ => None,
     };
@@ -233,7 +240,8 @@ pub async fn poll(request: Value) -> Result<Value> {
 /// cursor n8n keeps in the workflow's static data holds activity ids and, for ids not seen yet,
 /// the unix milliseconds when they were first missed (`[9666, 9670, 1764751177104]`), which
 /// came back as `1764751177104.0` and failed to parse, so every poll after one that left a gap
-/// pending failed.
+/// pending failed. (n8n also turned the cursor's arrays into objects when it saved the static
+/// data, which is why the package keeps the cursor as JSON text.)
 fn integral(value: Value) -> Value {
     match value {
         Value::Number(n) => match n.as_f64() {

@@ -45,7 +45,9 @@ export class DirectusTrigger implements INodeType {
 		}
 		for (const warning of result.warnings) this.logger.warn(`Directus Trigger: ${warning}`);
 		// an editor's test run shows the newest change and leaves the cursor alone
-		if (!manual) staticData.cursor = result.cursor;
+		// kept as its JSON text: n8n's static data turns nested arrays into objects and numbers
+		// beyond 32 bits reach the addon as floats, and the cursor holds both
+		if (!manual) staticData.cursor = JSON.stringify(result.cursor);
 		if (result.items.length === 0) return null;
 		return [result.items as INodeExecutionData[]];
 	}
